@@ -1,0 +1,42 @@
+# gridgov: `make demo` serves the demo, `make test` runs the whole test suite.
+# Both create .venv in the project root and install the pinned dependencies into it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint check bench clean-demo messages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the pinned requirements change.
+$(VENV)/.base-installed: requirements/base.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $(VENV)/.base-installed $@
+
+demo: $(VENV)/.base-installed
+	GRIDGOV_DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	GRIDGOV_DEBUG=1 $(BIN)/python manage.py load_demo
+	GRIDGOV_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev-installed
+	GRIDGOV_DEBUG=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	GRIDGOV_DEBUG=1 $(BIN)/mypy .
+	$(BIN)/lint-imports
+	GRIDGOV_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+clean-demo:
+	rm -f var/gridgov.sqlite3 var/gridgov.sqlite3-wal var/gridgov.sqlite3-shm

@@ -1,0 +1,145 @@
+"""gridgov settings, read from the environment.
+
+SQLite (WAL mode) is the embedded default; set DATABASE_URL=postgres://user:pass@host:port/name
+for PostgreSQL. Times are stored in UTC and shown in Asia/Shanghai; zh-hans is the default language.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+from django.utils.translation import gettext_lazy as _
+
+# Lets admin.ModelAdmin[Model] and QuerySet[Model] be written at run time as well as for mypy.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_flag("GRIDGOV_DEBUG", False)
+SECRET_KEY = os.environ.get("GRIDGOV_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and not env_flag("GRIDGOV_ALLOW_INSECURE_KEY", False):
+        raise RuntimeError(
+            "GRIDGOV_SECRET_KEY is not set. Set it, or set GRIDGOV_DEBUG=1 for a local demo."
+        )
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = [h for h in os.environ.get("GRIDGOV_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+if DEBUG:
+    ALLOWED_HOSTS.append("*")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "gridgov.core",
+    "gridgov.accounts",
+    "gridgov.areas",
+    "gridgov.catalogue",
+    "gridgov.web",
+    "gridgov.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "gridgov.core.middleware.LanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+SQLITE_PATH = Path(os.environ.get("GRIDGOV_SQLITE_PATH", BASE_DIR / "var" / "gridgov.sqlite3"))
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one
+                # failing with "database is locked" half-way through its transaction.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=20000;"
+                    "PRAGMA cache_size=-65536;"
+                ),
+            },
+        }
+    }
+IS_POSTGRESQL = DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "admin:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+# Stored in UTC (USE_TZ); shown in the command centre's local time.
+TIME_ZONE = "Asia/Shanghai"
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+# The coordinate system of every stored boundary and point. The demo's Hangzhou boundaries are GCJ-02.
+GRIDGOV_COORDINATE_SYSTEM = os.environ.get("GRIDGOV_COORDINATE_SYSTEM", "gcj02")
+# Where the public reference data sets live (admin divisions, boundaries, messages).
+GRIDGOV_SHARED_DATA = Path(os.environ.get("GRIDGOV_SHARED_DATA", BASE_DIR.parent / "shared" / "data"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("GRIDGOV_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,25 @@
+"""API authentication: the browser session (with CSRF) for pages, a bearer token for machines."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
+
+from gridgov.accounts.queries import find_active_token
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        api_token = find_active_token(token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        return api_token.user
+
+
+class SessionAuth(NinjaSessionAuth):
+    """Django's session, CSRF-checked for unsafe methods (ninja's default)."""
+
+
+api_auth: list[APIKeyCookie | HttpBearer] = [SessionAuth(), BearerTokenAuth()]

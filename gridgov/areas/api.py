@@ -1,0 +1,68 @@
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from gridgov.accounts.queries import get_scope
+from gridgov.areas.models import Area, AreaLevel
+from gridgov.areas.queries import ancestors_of, get_area_for, list_areas_for, locate_for
+from gridgov.areas.schemas import AreaDetailOut, AreaFeature, AreaOut, AreaRef, LocateOut
+
+router = Router(tags=["areas"])
+
+
+class AreaFilters(Schema):
+    level: AreaLevel | None = None
+    parent: str | None = None
+    q: str | None = None
+
+
+def area_out(area: Area) -> AreaOut:
+    return AreaOut.from_orm(area)
+
+
+def area_ref(area: Area) -> AreaRef:
+    return AreaRef(code=area.code, name=area.name, level=area.level)
+
+
+@router.get("/", response=list[AreaOut], summary="Areas in the caller's scope")
+@paginate(LimitOffsetPagination)
+def list_areas(request: HttpRequest, filters: Query[AreaFilters]) -> list[AreaOut]:
+    areas = list_areas_for(
+        get_scope(request.user),
+        level=filters.level,
+        parent_code=filters.parent,
+        name_contains=filters.q,
+    ).defer("boundary")
+    return areas  # type: ignore[return-value]
+
+
+@router.get("/locate", response=LocateOut, summary="The smallest area in scope containing a point")
+def locate(request: HttpRequest, lon: float, lat: float) -> LocateOut:
+    area = locate_for(get_scope(request.user), lon, lat)
+    if area is None:
+        return LocateOut(found=False, area=None, ancestors=[])
+    return LocateOut(found=True, area=area_ref(area), ancestors=[area_ref(a) for a in ancestors_of(area)])
+
+
+@router.get("/{code}", response=AreaDetailOut, summary="One area")
+def get_area(request: HttpRequest, code: str) -> AreaDetailOut:
+    area = get_area_for(get_scope(request.user), code)
+    return AreaDetailOut(
+        **area_out(area).dict(),
+        ancestors=[area_ref(a) for a in ancestors_of(area)],
+        children_count=area.children.count(),
+    )
+
+
+@router.get("/{code}/boundary", response=AreaFeature, summary="One area's boundary as a GeoJSON Feature")
+def get_boundary(request: HttpRequest, code: str) -> AreaFeature:
+    area = get_area_for(get_scope(request.user), code)
+    return AreaFeature(
+        geometry=area.boundary,
+        properties={
+            "code": area.code,
+            "name": area.name,
+            "level": area.level,
+            "boundary_source": area.boundary_source,
+        },
+    )
