@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint check bench clean-demo messages
+.PHONY: demo test lint lint-format lint-ruff lint-types lint-imports lint-migrations format check ci clean-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +31,34 @@ demo: $(VENV)/.base-installed
 test: $(VENV)/.dev-installed
 	GRIDGOV_DEBUG=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev-installed
+# Each check is its own target, so `make -k lint` (as .ci/run calls it) reports every failing check.
+lint: lint-format lint-ruff lint-types lint-imports lint-migrations
+
+lint-format: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
+
+lint-ruff: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+
+lint-types: $(VENV)/.dev-installed
 	GRIDGOV_DEBUG=1 $(BIN)/mypy .
+
+lint-imports: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
+
+lint-migrations: $(VENV)/.dev-installed
 	GRIDGOV_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Rewrites files: ruff's formatting and its safe fixes.
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: lint test
+
+# What CI runs: system packages, a throwaway PostgreSQL, lint, the suite on SQLite and PostgreSQL.
+ci:
+	bash .ci/run
 
 clean-demo:
 	rm -f var/gridgov.sqlite3 var/gridgov.sqlite3-wal var/gridgov.sqlite3-shm

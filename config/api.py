@@ -31,7 +31,11 @@ def render_authentication_error(request: HttpRequest, error: AuthenticationError
 
 @api.exception_handler(ValidationError)
 def render_validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
-    body = {"code": "invalid_input", "message": "The input is not valid.", "details": {"errors": error.errors}}
+    body = {
+        "code": "invalid_input",
+        "message": "The input is not valid.",
+        "details": {"errors": error.errors},
+    }
     return api.create_response(request, body, status=422)
 
 

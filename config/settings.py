@@ -28,12 +28,12 @@ DEBUG = env_flag("GRIDGOV_DEBUG", False)
 SECRET_KEY = os.environ.get("GRIDGOV_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and not env_flag("GRIDGOV_ALLOW_INSECURE_KEY", False):
-        raise RuntimeError(
-            "GRIDGOV_SECRET_KEY is not set. Set it, or set GRIDGOV_DEBUG=1 for a local demo."
-        )
+        raise RuntimeError("GRIDGOV_SECRET_KEY is not set. Set it, or set GRIDGOV_DEBUG=1 for a local demo.")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = [h for h in os.environ.get("GRIDGOV_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("GRIDGOV_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h
+]
 if DEBUG:
     ALLOWED_HOSTS.append("*")
 
@@ -92,7 +92,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one
                 # failing with "database is locked" half-way through its transaction.

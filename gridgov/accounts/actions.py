@@ -24,7 +24,9 @@ def create_user(
 ) -> User:
     """Create an account (a password of None makes an account that cannot log in yet)."""
     with transaction.atomic():
-        user = User(username=username, display_name=display_name, is_staff=is_staff, is_superuser=is_superuser)
+        user = User(
+            username=username, display_name=display_name, is_staff=is_staff, is_superuser=is_superuser
+        )
         if password is None:
             user.set_unusable_password()
         else:
@@ -58,10 +60,23 @@ def grant_membership(
         raise MembershipInvalid(details={"role": role, "reason": "takes an area, not a department"})
     if role not in DEPARTMENT_ROLES and role not in (Role.RESIDENT, Role.ADMINISTRATOR) and area_code is None:
         raise MembershipInvalid(details={"role": role, "reason": "needs an area"})
+    # accounts sits left of areas and catalogue, so the related tables are reached via the model.
+    area_model = Membership._meta.get_field("area").related_model
+    department_model = Membership._meta.get_field("department").related_model
+    if area_code is not None and not area_model._default_manager.filter(pk=area_code).exists():  # type: ignore[union-attr]
+        raise MembershipInvalid(details={"area": area_code, "reason": "no such area"})
+    if (
+        department_id is not None and not department_model._default_manager.filter(pk=department_id).exists()  # type: ignore[union-attr]
+    ):
+        raise MembershipInvalid(details={"department": department_id, "reason": "no such department"})
+    lookup: dict[str, object] = {
+        "user": user,
+        "role": role,
+        "area_id": area_code,
+        "department_id": department_id,
+    }
     with transaction.atomic():
-        existing = Membership.objects.filter(
-            user=user, role=role, area_id=area_code, department_id=department_id
-        ).first()
+        existing = Membership.objects.filter(**lookup).first()
         if existing is not None:
             return existing
         membership = Membership.objects.create(
@@ -86,7 +101,11 @@ def revoke_membership(*, membership: Membership, actor: Any = None, actor_label:
             subject_id=str(membership.user_id),
             actor=actor,
             actor_label=actor_label,
-            data={"role": membership.role, "area": membership.area_id, "department": membership.department_id},
+            data={
+                "role": membership.role,
+                "area": membership.area_id,
+                "department": membership.department_id,
+            },
         )
         membership.delete()
 

@@ -3,7 +3,7 @@ from ninja import Router
 
 from gridgov.accounts.models import User
 from gridgov.accounts.queries import get_scope, memberships_of, roles_of
-from gridgov.accounts.schemas import MeOut, MembershipOut
+from gridgov.accounts.schemas import MembershipOut, MeOut
 
 router = Router(tags=["accounts"])
 

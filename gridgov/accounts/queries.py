@@ -22,7 +22,9 @@ def get_scope(user: User | AnonymousUser) -> Scope:
     if user.is_superuser:
         scope = Scope.everything()
     else:
-        memberships = list(Membership.objects.filter(user=user).values_list("role", "area_id", "department_id"))
+        memberships = list(
+            Membership.objects.filter(user=user).values_list("role", "area_id", "department_id")
+        )
         if any(role == Role.ADMINISTRATOR and area is None for role, area, _ in memberships):
             scope = Scope.everything()
         else:
@@ -30,7 +32,7 @@ def get_scope(user: User | AnonymousUser) -> Scope:
                 [area for role, area, _ in memberships if area is not None and role in AREA_SCOPED_ROLES],
                 [dept for _, _, dept in memberships if dept is not None],
             )
-    user._gridgov_scope = scope  # type: ignore[union-attr]
+    user._gridgov_scope = scope  # type: ignore[attr-defined]
     return scope
 
 

@@ -47,11 +47,10 @@ def locate(request: HttpRequest, lon: float, lat: float) -> LocateOut:
 @router.get("/{code}", response=AreaDetailOut, summary="One area")
 def get_area(request: HttpRequest, code: str) -> AreaDetailOut:
     area = get_area_for(get_scope(request.user), code)
-    return AreaDetailOut(
-        **area_out(area).dict(),
-        ancestors=[area_ref(a) for a in ancestors_of(area)],
-        children_count=area.children.count(),
-    )
+    # The detail schema reads these two from the object like every other field.
+    area.ancestors = [area_ref(a) for a in ancestors_of(area)]  # type: ignore[attr-defined]
+    area.children_count = area.children.count()  # type: ignore[attr-defined]
+    return AreaDetailOut.from_orm(area)
 
 
 @router.get("/{code}/boundary", response=AreaFeature, summary="One area's boundary as a GeoJSON Feature")

@@ -82,3 +82,6 @@ class BoundaryVersion(models.Model):
     class Meta:
         verbose_name = _("boundary version")
         verbose_name_plural = _("boundary version")
+
+    def __str__(self) -> str:
+        return f"v{self.version}"

@@ -3,9 +3,8 @@
 from django.db.models import QuerySet
 
 from gridgov.accounts.scope import Scope
-from gridgov.areas.errors import AreaNotFound
 from gridgov.areas import geometry
-from gridgov.areas.errors import PointInvalid
+from gridgov.areas.errors import AreaNotFound, PointInvalid
 from gridgov.areas.models import Area
 from gridgov.core.area_codes import InvalidCode, ancestor_codes
 

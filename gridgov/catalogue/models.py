@@ -12,13 +12,23 @@ from gridgov.core.models import TimestampedModel
 
 
 class DepartmentFunction(TimestampedModel):
+    """A function (职能) such as 住房和城乡建设, the same in every district (data/functions.csv)."""
+
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=60)
+    # Appended to an area's name to name that area's unit: 上城区 + 住房和城乡建设局.
+    unit_suffix = models.CharField(
+        _("unit name suffix"),
+        max_length=40,
+        blank=True,
+        help_text=_("Appended to a district's name to name its department, e.g. 住房和城乡建设局."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         verbose_name = _("department function")
         verbose_name_plural = _("department functions")
-        ordering = ["code"]
+        ordering = ["position", "code"]
 
     def __str__(self) -> str:
         return self.name
@@ -31,6 +41,7 @@ class Department(TimestampedModel):
     `served_areas` are the areas whose cases it handles, usually that same area.
     """
 
+    # District units made by create_district_departments are coded "<6-digit district>-<function>".
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=100)
     function = models.ForeignKey(
@@ -87,7 +98,9 @@ class CaseCategory(TimestampedModel):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    # 1 for 大类 / level-1 classes, 2 for 小类 / level-2, 3 for level-3 message classes.
     depth = models.PositiveSmallIntegerField(_("depth"))
+    # Empty means "as the parent": routing takes the nearest ancestor's functions.
     functions = models.ManyToManyField(
         DepartmentFunction,
         verbose_name=_("responsible functions"),
@@ -105,6 +118,12 @@ class CaseCategory(TimestampedModel):
         ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_in_parent"),
+            # NULL parents never clash in a unique constraint, so roots need their own.
+            models.UniqueConstraint(
+                fields=["scheme", "name"],
+                condition=models.Q(parent__isnull=True),
+                name="category_unique_root_name_in_scheme",
+            ),
         ]
 
     def __str__(self) -> str:

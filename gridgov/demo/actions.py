@@ -29,7 +29,7 @@ DEMO_SEED = 20261122
 def geojson_of(geometry: BaseGeometry) -> dict[str, Any]:
     """GeoJSON with coordinates rounded to 6 decimals (about 0.1 m), enough for any map."""
     rounded = shapely.set_precision(geometry, 1e-6)
-    return shapely.geometry.mapping(rounded)  # type: ignore[no-any-return]
+    return shapely.geometry.mapping(rounded)
 
 
 def demo_is_loaded() -> bool:
@@ -91,13 +91,17 @@ def load_real_boundaries() -> dict[str, int]:
             boundary=geojson_of(hangzhou.read_city_boundary()),
         )
     ]
-    names = dict(Area.objects.filter(level=Level.DISTRICT, code__startswith="3301").values_list("code", "name"))
+    names = dict(
+        Area.objects.filter(level=Level.DISTRICT, code__startswith="3301").values_list("code", "name")
+    )
     for plan in hangzhou.REGION_PLANS:
         if len(plan.district_codes) != 1:
             continue
         code = plan.district_codes[0] + "000000"
         polygon = shapely.union_all([district_boundaries[adcode][0] for adcode in plan.boundary_adcodes])
-        rows.append(AreaRow(code, names[code], Level.DISTRICT, hangzhou.HANGZHOU_CITY_CODE, geojson_of(polygon)))
+        rows.append(
+            AreaRow(code, names[code], Level.DISTRICT, hangzhou.HANGZHOU_CITY_CODE, geojson_of(polygon))
+        )
     result = upsert_areas(rows, actor_label=ACTOR, boundary_source=BoundarySource.IMPORTED)
     return result.as_dict()
 
@@ -126,7 +130,9 @@ def load_generated_areas(say: Callable[[str], None]) -> dict[str, int]:
 
 def first_code(level: Level, prefix: str) -> str:
     code = (
-        Area.objects.filter(level=level, code__startswith=prefix).order_by("code").values_list("code", flat=True)
+        Area.objects.filter(level=level, code__startswith=prefix)
+        .order_by("code")
+        .values_list("code", flat=True)
     ).first()
     if code is None:
         raise LookupError(f"no {level} under {prefix}")
@@ -139,7 +145,9 @@ def create_demo_users() -> list[str]:
     street = first_code(Level.STREET, "330102")
     community = first_code(Level.COMMUNITY, street[:9])
     grid = first_code(Level.GRID, community)
-    handler_department = Department.objects.filter(area_id=district, function__code="urban-management").first()
+    handler_department = Department.objects.filter(
+        area_id=district, function__code="urban-management"
+    ).first()
     plan: list[tuple[str, str, Role | None, str | None, int | None, bool]] = [
         ("admin", "系统管理员", Role.ADMINISTRATOR, None, None, True),
         ("leader", "上城区值班长", Role.LEADER, district, None, False),

@@ -85,7 +85,9 @@ def read_districts() -> dict[str, DistrictSpec]:
     districts: dict[str, DistrictSpec] = {}
     for code, name in sorted(district_names.items()):
         streets = [
-            StreetSpec(street_code + "000", street_name, sorted(communities.get(street_code, []), key=code_of))
+            StreetSpec(
+                street_code + "000", street_name, sorted(communities.get(street_code, []), key=code_of)
+            )
             for street_code, street_name in sorted(street_names.items())
             if street_code.startswith(code) and communities.get(street_code)
         ]

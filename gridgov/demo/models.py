@@ -15,3 +15,6 @@ class DemoLoad(models.Model):
         verbose_name = _("demo load")
         verbose_name_plural = _("demo loads")
         ordering = ["-loaded_at"]
+
+    def __str__(self) -> str:
+        return f"demo v{self.generator_version} {self.loaded_at:%Y-%m-%d %H:%M}"

@@ -27,7 +27,9 @@ FOREIGN_GRIDS = ("330102001051002", "330102002001001")
 def square(lon: float, lat: float, size: float = 0.01) -> dict[str, Any]:
     return {
         "type": "Polygon",
-        "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]],
+        "coordinates": [
+            [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+        ],
     }
 
 
@@ -65,7 +67,9 @@ def get(client: Client, path: str) -> tuple[int, Any]:
 
 def foreign_codes_in(payload: Any) -> set[str]:
     text = json.dumps(payload, ensure_ascii=False)
-    return {code for code in FOREIGN_GRIDS if code in text} | ({"330102002"} if "330102002" in text else set())
+    return {code for code in FOREIGN_GRIDS if code in text} | (
+        {"330102002"} if "330102002" in text else set()
+    )
 
 
 def probe_me(world: dict[str, Any]) -> None:

@@ -16,7 +16,9 @@ def codes(scope: Scope) -> list[str]:
     return list(areas_for(scope).order_by("code").values_list("code", flat=True))
 
 
-def test_grid_worker_scope_is_their_grid_only(small_tree: dict[str, Area], make_user: Callable[..., User]) -> None:
+def test_grid_worker_scope_is_their_grid_only(
+    small_tree: dict[str, Area], make_user: Callable[..., User]
+) -> None:
     worker = make_user("worker", Role.GRID_WORKER, small_tree["grid_a"])
     scope = get_scope(worker)
     assert scope.area_prefixes == frozenset({"330102001051001"})
@@ -45,7 +47,9 @@ def test_several_memberships_unite_and_nested_prefixes_collapse(
     assert scope.area_prefixes == frozenset({"330102001051", "330102002001001"})
 
 
-def test_resident_and_anonymous_see_nothing(small_tree: dict[str, Area], make_user: Callable[..., User]) -> None:
+def test_resident_and_anonymous_see_nothing(
+    small_tree: dict[str, Area], make_user: Callable[..., User]
+) -> None:
     from django.contrib.auth.models import AnonymousUser
 
     resident = make_user("resident")

@@ -12,7 +12,8 @@ def test_now_is_aware_utc_and_follows_the_moved_clock() -> None:
     with time_machine.travel(datetime(2026, 11, 22, 1, 30, tzinfo=UTC), tick=False):
         moment = now()
         assert moment == datetime(2026, 11, 22, 1, 30, tzinfo=UTC)
-        assert moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 0
+        offset = moment.utcoffset()
+        assert offset is not None and offset.total_seconds() == 0
         assert to_local(moment).strftime("%Y-%m-%d %H:%M %z") == "2026-11-22 09:30 +0800"
 
 

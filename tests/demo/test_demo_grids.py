@@ -59,7 +59,7 @@ def test_same_seed_draws_the_same_grids() -> None:
 
 @pytest.fixture(scope="module")
 def xihu() -> list:
-    plan, region = next((p, r) for p, r in hangzhou.build_regions() if p.district_codes == ("330106",))
+    _plan, region = next((p, r) for p, r in hangzhou.build_regions() if p.district_codes == ("330106",))
     return [region, generate_region(region, seed=1)]
 
 
