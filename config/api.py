@@ -8,7 +8,7 @@ from gridgov.accounts.api import router as accounts_router
 from gridgov.accounts.auth import api_auth
 from gridgov.areas.api import router as areas_router
 from gridgov.catalogue.api import router as catalogue_router
-from gridgov.core.errors import DomainError, NotAuthenticated
+from gridgov.core.errors import DomainError, InvalidInput, NotAuthenticated
 
 api = NinjaAPI(
     title="gridgov API",

@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from django.utils.translation import gettext_lazy as _
 
 from config.api import api
 
-admin.site.site_header = "gridgov 网格化治理平台"
-admin.site.site_title = "gridgov"
-admin.site.index_title = "管理"
+admin.site.site_header = _("gridgov grid governance platform")
+admin.site.site_title = _("gridgov")
+admin.site.index_title = _("Administration")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),

@@ -1,17 +1,27 @@
 """Shared fixtures: the shared data folder, a small area tree, and users by role."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from gridgov.accounts.actions import create_user, grant_membership
 from gridgov.accounts.models import Role, User
 from gridgov.areas.models import Area
 
 SHARED_DATA: Path = settings.GRIDGOV_SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests() -> Iterator[None]:
+    """Messages built outside a request (actions, commands) read in English in tests, so tests can
+    assert them exactly; requests still get the site default (Chinese) from LanguageMiddleware, and
+    tests of the Chinese texts switch with translation.override("zh-hans")."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
