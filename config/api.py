@@ -33,7 +33,7 @@ def render_authentication_error(request: HttpRequest, error: AuthenticationError
 def render_validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
     body = {
         "code": "invalid_input",
-        "message": "The input is not valid.",
+        "message": str(InvalidInput.default_message),
         "details": {"errors": error.errors},
     }
     return api.create_response(request, body, status=422)
