@@ -1,20 +1,11 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from gridgov.areas.actions import BOUNDARY_FIELDS
 from gridgov.areas.models import Area
 
 # Written only by the import actions: editing them by hand would desynchronise the locate index.
-DERIVED_FIELDS = (
-    "boundary_source",
-    "min_lon",
-    "min_lat",
-    "max_lon",
-    "max_lat",
-    "centre_lon",
-    "centre_lat",
-    "area_km2",
-    "updated_at",
-)
+DERIVED_FIELDS = (*BOUNDARY_FIELDS[1:], "updated_at")
 
 
 @admin.register(Area)
