@@ -1,0 +1,169 @@
+"""Reads of cases. Each takes the caller and returns only what the caller may see."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from math import cos, radians
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from gridgov.accounts.models import Membership, Role, User
+from gridgov.accounts.queries import get_scope
+from gridgov.cases.errors import CaseNotFound
+from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseTask
+from gridgov.core.area_codes import scope_prefix
+
+AREA_ROLES = frozenset(Role) - {Role.RESIDENT, Role.DEPARTMENT_HANDLER}
+
+
+def cases_for(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The cases `user` may read: in their areas, sent to their departments, or reported by them."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    scope = get_scope(user)
+    if scope.is_global:
+        return Case.objects.all()
+    condition = Q(reporter=user)
+    if scope.area_prefixes:
+        condition |= scope.area_q("area__code") | scope.area_q("handling_area__code")
+    if scope.department_ids:
+        condition |= Q(pk__in=CaseTask.objects.filter(department_id__in=scope.department_ids).values("case_id"))
+    return Case.objects.filter(condition)
+
+
+def get_case_for(user: User | AnonymousUser, case_id: int) -> Case:
+    case = cases_for(user).filter(pk=case_id).select_related("category", "area", "handling_area").first()
+    if case is None:
+        raise CaseNotFound(details={"case": case_id})
+    return case
+
+
+def get_case_by_number_for(user: User | AnonymousUser, number: str) -> Case:
+    case = cases_for(user).filter(number=number).first()
+    if case is None:
+        raise CaseNotFound(details={"number": number})
+    return case
+
+
+def roles_on_case(user: User | None, case: Case) -> frozenset[str]:
+    """The roles `user` holds *for this case*: an area role only where its area covers the case,
+    a department role only where that department has a live task on it."""
+    if user is None:
+        return frozenset({"system"})
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    roles: set[str] = set()
+    if user.is_superuser:
+        roles.add(Role.ADMINISTRATOR)
+    if case.reporter_id == user.pk:
+        roles.add(Role.RESIDENT)
+    codes = [code for code in (case.area_id, case.handling_area_id) if code]
+    live_departments = set(
+        CaseTask.objects.filter(case=case)
+        .exclude(status__in=[CaseTask.Status.RETURNED, CaseTask.Status.CANCELLED])
+        .values_list("department_id", flat=True)
+    )
+    for role, area_code, department_id in Membership.objects.filter(user=user).values_list(
+        "role", "area_id", "department_id"
+    ):
+        if role == Role.ADMINISTRATOR and area_code is None:
+            roles.add(role)
+        elif role in AREA_ROLES and area_code is not None:
+            prefix = scope_prefix(area_code)
+            if any(code.startswith(prefix) for code in codes):
+                roles.add(role)
+        elif role == Role.DEPARTMENT_HANDLER and department_id in live_departments:
+            roles.add(role)
+    return frozenset(roles)
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status: list[str] | None = None
+    source: str | None = None
+    category: str | None = None
+    area: str | None = None
+    department: int | None = None
+    light: str | None = None
+    overdue: bool | None = None
+    number: str | None = None
+    reported_after: datetime | None = None
+    reported_before: datetime | None = None
+
+
+def list_cases_for(user: User | AnonymousUser, filters: CaseFilters) -> QuerySet[Case]:
+    cases = cases_for(user)
+    if filters.status:
+        cases = cases.filter(status__in=filters.status)
+    if filters.source:
+        cases = cases.filter(source=filters.source)
+    if filters.category:
+        cases = cases.filter(category__code__startswith=filters.category)
+    if filters.area:
+        cases = cases.filter(area__code__startswith=scope_prefix(filters.area))
+    if filters.department is not None:
+        cases = cases.filter(tasks__department_id=filters.department).distinct()
+    if filters.light:
+        cases = cases.filter(light=filters.light)
+    if filters.overdue is not None:
+        cases = cases.filter(is_overdue=filters.overdue)
+    if filters.number:
+        cases = cases.filter(number=filters.number)
+    if filters.reported_after:
+        cases = cases.filter(reported_at__gte=filters.reported_after)
+    if filters.reported_before:
+        cases = cases.filter(reported_at__lt=filters.reported_before)
+    return cases.select_related("category", "area").order_by("-reported_at", "-id")
+
+
+def timeline_of(case: Case) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor", "department").order_by("occurred_at", "id")
+
+
+def tasks_of(case: Case) -> QuerySet[CaseTask]:
+    return case.tasks.select_related("department").order_by("id")
+
+
+# Duplicate suggestions: same category, open, within this distance and time (configurable).
+def find_duplicates(
+    *,
+    category_id: int | None,
+    lon: float | None,
+    lat: float | None,
+    reported_at: datetime,
+    exclude_id: int | None = None,
+    radius_m: float = 100.0,
+    window: timedelta = timedelta(days=7),
+    limit: int = 5,
+) -> list[Case]:
+    """Open cases of the same category within `radius_m` metres and `window` before the report."""
+    if category_id is None or lon is None or lat is None:
+        return []
+    lat_degrees = radius_m / 111_320.0
+    lon_degrees = radius_m / (111_320.0 * max(cos(radians(lat)), 0.01))
+    candidates = Case.objects.filter(
+        category_id=category_id,
+        status__in=OPEN_STATUSES,
+        merged_into__isnull=True,
+        reported_at__gte=reported_at - window,
+        reported_at__lte=reported_at,
+        lon__range=(lon - lon_degrees, lon + lon_degrees),
+        lat__range=(lat - lat_degrees, lat + lat_degrees),
+    )
+    if exclude_id is not None:
+        candidates = candidates.exclude(pk=exclude_id)
+    scored: list[tuple[float, Any]] = []
+    for case in candidates[:200]:
+        metres = distance_m(lon, lat, case.lon, case.lat)  # type: ignore[arg-type]
+        if metres <= radius_m:
+            scored.append((metres, case))
+    scored.sort(key=lambda pair: (pair[0], pair[1].pk))
+    return [case for _metres, case in scored[:limit]]
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Equirectangular distance; exact enough below a few kilometres."""
+    x = radians(lon2 - lon1) * cos(radians((lat1 + lat2) / 2))
+    y = radians(lat2 - lat1)
+    return 6_371_000.0 * (x * x + y * y) ** 0.5
