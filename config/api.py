@@ -7,8 +7,10 @@ from ninja.errors import AuthenticationError, ValidationError
 from gridgov.accounts.api import router as accounts_router
 from gridgov.accounts.auth import api_auth
 from gridgov.areas.api import router as areas_router
+from gridgov.cases.api import router as cases_router
 from gridgov.catalogue.api import router as catalogue_router
 from gridgov.core.errors import DomainError, InvalidInput, NotAuthenticated
+from gridgov.evaluation.api import router as evaluation_router
 
 api = NinjaAPI(
     title="gridgov API",
@@ -42,3 +44,5 @@ def render_validation_error(request: HttpRequest, error: ValidationError) -> Htt
 api.add_router("/accounts/", accounts_router)
 api.add_router("/areas/", areas_router)
 api.add_router("/catalogue/", catalogue_router)
+api.add_router("/cases/", cases_router)
+api.add_router("/evaluation/", evaluation_router)

@@ -363,7 +363,7 @@ def notify(users: Iterable[User], case: Case, *, kind: str, title: str, body: st
 def start_clock(case: Case, step: str, start: datetime) -> timing.Schedule:
     """Start the limit of `step` (handle, or the local handling): deadline rows and the light."""
     cancel_deadlines(SUBJECT, str(case.pk), kinds=[WARN, OVERDUE], reason="new limit")
-    limit = timing.limit_for(case.category, step, urgent=case.is_urgent)
+    limit = timing.limit_for(case.category, step, urgent=case.is_urgent, level=case.level)
     plan = timing.schedule(start, limit)
     case.limit_started_at, case.due_at, case.limit_unit = plan.started_at, plan.due_at, limit.unit
     case.light, case.is_overdue = Light.GREEN, False
@@ -538,7 +538,7 @@ def propose_dispatch(case: Case) -> routing.Proposal:
 
 
 def _create_tasks(case: Case, departments: Sequence[Department], *, whistle: bool, start: datetime) -> list[CaseTask]:
-    sign_limit = timing.limit_for(case.category, "sign", urgent=case.is_urgent)
+    sign_limit = timing.limit_for(case.category, "sign", urgent=case.is_urgent, level=case.level)
     sign_plan = timing.schedule(start, sign_limit)
     tasks = []
     for department in departments:

@@ -8,7 +8,7 @@ answer is 409 `case_changed` instead of a lost update.
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -125,18 +125,18 @@ def list_cases(request: HttpRequest, filters: Query[ListFilters]) -> list[CaseOu
 
 
 @router.post("/", response={201: ReportOut, 200: ReportOut}, summary="Report a problem (JSON)")
-def report(request: HttpRequest, data: CaseReportIn) -> tuple[int, ReportOut]:
+def report(request: HttpRequest, data: CaseReportIn) -> Status[ReportOut]:
     result = actions.report_case(actions.Report(**_report_fields(data)), actor=user_of(request))
-    return (201 if result.created else 200), _report_out(result)
+    return Status(201 if result.created else 200, _report_out(result))
 
 
 @router.post("/form", response={201: ReportOut, 200: ReportOut}, summary="Report a problem with photos")
 def report_with_photos(
-    request: HttpRequest, data: Form[CaseReportIn], photos: File[list[UploadedFile]] | None = None
-) -> tuple[int, ReportOut]:
+    request: HttpRequest, data: Form[CaseReportIn], photos: list[UploadedFile] = File(default=None)  # noqa: B008
+) -> Status[ReportOut]:
     uploads = [actions.PhotoUpload(p.name or "photo", p.read()) for p in (photos or [])]
     result = actions.report_case(actions.Report(**_report_fields(data), photos=uploads), actor=user_of(request))
-    return (201 if result.created else 200), _report_out(result)
+    return Status(201 if result.created else 200, _report_out(result))
 
 
 def _report_fields(data: CaseReportIn) -> dict[str, object]:
@@ -146,9 +146,8 @@ def _report_fields(data: CaseReportIn) -> dict[str, object]:
 
 
 def _report_out(result: actions.ReportResult) -> ReportOut:
-    return ReportOut(
-        case=case_out(result.case), created=result.created, duplicates=[case_out(c) for c in result.duplicates]
-    )
+    # Nested cases are read from the rows, through CaseOut's resolvers.
+    return ReportOut.from_orm(result)
 
 
 @router.get("/{case_id}", response=CaseDetailOut, summary="One case with its tasks and timeline")
@@ -244,7 +243,7 @@ def return_case(request: HttpRequest, case_id: int, data: ReasonIn) -> CaseDetai
 
 @router.post("/{case_id}/done", response=CaseDetailOut, summary="处置反馈 report done, with photos")
 def done(
-    request: HttpRequest, case_id: int, data: Form[DoneIn], photos: File[list[UploadedFile]] | None = None
+    request: HttpRequest, case_id: int, data: Form[DoneIn], photos: list[UploadedFile] = File(default=None)  # noqa: B008
 ) -> CaseDetailOut:
     uploads = [actions.PhotoUpload(p.name or "photo", p.read()) for p in (photos or [])]
     actions.report_done(case_id, actor=user_of(request), note=data.note, photos=uploads)

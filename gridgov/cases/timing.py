@@ -31,9 +31,11 @@ class Schedule:
     due_at: datetime
 
 
-def limit_for(category: CaseCategory | None, step: str, *, urgent: bool) -> Limit:
+def limit_for(category: CaseCategory | None, step: str, *, urgent: bool, level: str | None = None) -> Limit:
+    """The limit of `step` for the category at the case's handling level (四级响应: each level may
+    have its own limits)."""
     rule = rule_for(category)
-    amount, unit = rule.limit(step, urgent=urgent)
+    amount, unit = rule.limit(step, urgent=urgent, level=level)
     return Limit(float(amount), str(unit))
 
 

@@ -54,7 +54,7 @@ def test_the_whole_loop_from_report_to_rating(world: World) -> None:
     case_id = case["id"]
     assert case["status"] == "reported"
     assert case["area"] == "330102001051001"
-    assert case["reporter_contact"] == "138****1234"
+    assert case["reporter_contact"] == "138****5678"
     assert case["number"].startswith("330102-")
     refused(world, "dispatcher", case_id, "dispatch", {"department_ids": [world.departments["urban-management"].pk]}, 409, "transition_not_allowed")
     refused(world, "resident", case_id, "register", {"category": "E0102"}, 403, "role_not_allowed")
