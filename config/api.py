@@ -11,6 +11,7 @@ from gridgov.cases.api import router as cases_router
 from gridgov.catalogue.api import router as catalogue_router
 from gridgov.core.errors import DomainError, InvalidInput, NotAuthenticated
 from gridgov.evaluation.api import router as evaluation_router
+from gridgov.notifications.api import router as notifications_router
 
 api = NinjaAPI(
     title="gridgov API",
@@ -44,5 +45,6 @@ def render_validation_error(request: HttpRequest, error: ValidationError) -> Htt
 api.add_router("/accounts/", accounts_router)
 api.add_router("/areas/", areas_router)
 api.add_router("/catalogue/", catalogue_router)
+api.add_router("/notifications/", notifications_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/evaluation/", evaluation_router)

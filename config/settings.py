@@ -48,6 +48,11 @@ INSTALLED_APPS = [
     "gridgov.accounts",
     "gridgov.areas",
     "gridgov.catalogue",
+    "gridgov.notifications",
+    "gridgov.deadlines",
+    "gridgov.cases",
+    "gridgov.open311",
+    "gridgov.evaluation",
     "gridgov.web",
     "gridgov.demo",
 ]
@@ -128,6 +133,14 @@ USE_I18N = True
 USE_TZ = True
 # Stored in UTC (USE_TZ); shown in the command centre's local time.
 TIME_ZONE = "Asia/Shanghai"
+
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("GRIDGOV_MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Photos are checked by content (gridgov/cases/actions.py); this caps the request body as well.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# When a case misses its limit the scheduler marks it overdue; set this to also escalate it.
+GRIDGOV_ESCALATE_WHEN_OVERDUE = env_flag("GRIDGOV_ESCALATE_WHEN_OVERDUE", False)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"

@@ -189,10 +189,12 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
         if source in TRUSTED_SOURCES:
             _register(case, actor, note="trusted source: registered at once", category=category)
         publish_after_commit("case.reported", case)
-    duplicates = find_duplicates(
+    found = find_duplicates(
         category_id=case.category_id, lon=case.lon, lat=case.lat, reported_at=case.reported_at, exclude_id=case.pk
     )
-    return ReportResult(case, True, duplicates)
+    # Offer only the duplicates the reporter may read (staff: their scope; a resident: their own).
+    visible = set(cases_for(actor).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True)) if actor else set()
+    return ReportResult(case, True, [c for c in found if c.pk in visible])
 
 
 def safe_file_name(name: str, content_type: str) -> str:
@@ -475,10 +477,10 @@ def void_case(case_id: int, *, actor: User, reason: str, expected_version: int |
 
 def merge_case(case_id: int, *, into_case_id: int, actor: User, note: str = "") -> Case:
     """Merge a duplicate report into an open case: both stay, linked; the target counts "me too"."""
-    if case_id == into_case_id:
-        raise CaseInputInvalid(details={"into": "a case cannot be merged into itself"})
     with transaction.atomic():
         step = begin(case_id, actor, Action.MERGE)
+        if case_id == into_case_id:
+            raise CaseInputInvalid(details={"into": "a case cannot be merged into itself"})
         target = cases_for(actor).select_for_update().filter(pk=into_case_id).first()
         if target is None or target.status not in lifecycle.OPEN or target.merged_into_id is not None:
             raise CaseInputInvalid(details={"into": "the target must be an open case you can see"})
@@ -495,8 +497,16 @@ def merge_case(case_id: int, *, into_case_id: int, actor: User, note: str = "") 
 
 def add_me_too(case_id: int, *, actor: User, note: str = "") -> Case:
     """我也遇到: one more person reports the same open problem."""
+    # Staff may only touch cases in their scope; a resident (no staff scope) may second any open
+    # case they found near them, as on the public map.
+    is_staff_member = Membership.objects.filter(user=actor).exclude(role=Role.RESIDENT).exists()
+    candidates = cases_for(actor) if is_staff_member else Case.objects.all()
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=case_id, merged_into__isnull=True).first()
+        case = (
+            Case.objects.select_for_update()
+            .filter(pk__in=candidates.filter(pk=case_id).values("pk"), merged_into__isnull=True)
+            .first()
+        )
         if case is None:
             raise CaseNotFound(details={"case": case_id})
         lifecycle.check_transition(Action.ME_TOO, case.status, roles_on_case(actor, case) | {Role.RESIDENT})

@@ -35,6 +35,7 @@ from gridgov.cases.schemas import (
     EventOut,
     ExtensionIn,
     MergeIn,
+    MeTooOut,
     NoteIn,
     RateIn,
     ReasonIn,
@@ -197,10 +198,11 @@ def merge(request: HttpRequest, case_id: int, data: MergeIn) -> CaseDetailOut:
     return detail(request, case_id)
 
 
-@router.post("/{case_id}/me-too", response=CaseDetailOut, summary="我也遇到 me too")
-def me_too(request: HttpRequest, case_id: int, data: NoteIn) -> CaseDetailOut:
-    actions.add_me_too(case_id, actor=user_of(request), note=data.note)
-    return detail(request, case_id)
+@router.post("/{case_id}/me-too", response=MeTooOut, summary="我也遇到 me too")
+def me_too(request: HttpRequest, case_id: int, data: NoteIn) -> MeTooOut:
+    # A resident may second a case they cannot read in full: answer only the public count.
+    case = actions.add_me_too(case_id, actor=user_of(request), note=data.note)
+    return MeTooOut(number=case.number, me_too_count=case.me_too_count)
 
 
 @router.post("/{case_id}/handle-locally", response=CaseDetailOut, summary="自行处置 handle in the grid")

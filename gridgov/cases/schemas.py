@@ -206,3 +206,8 @@ class RequestOut(Schema):
     extra_hours: int | None
     requested_at: datetime
     decided_at: datetime | None
+
+
+class MeTooOut(Schema):
+    number: str
+    me_too_count: int

@@ -4,8 +4,12 @@ Who may call these is decided by the entry points: today the command line and th
 both for administrators.
 """
 
+import csv
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
@@ -13,11 +17,34 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, AreaLevel
-from gridgov.catalogue.datafiles import DATA_DIR, CatalogueData, read_catalogue
+from gridgov.catalogue.datafiles import (
+    CATEGORY_FILES,
+    DATA_DIR,
+    FUNCTIONS_FILE,
+    CatalogueData,
+    RowError,
+    _read_rows,
+    read_catalogue,
+    split_functions,
+)
 from gridgov.catalogue.errors import AreaUnknown, CatalogueDataInvalid, DepartmentInvalid, NotADistrict
-from gridgov.catalogue.models import CaseCategory, Department, DepartmentFunction
+from gridgov.catalogue.models import (
+    RESPONSE_LEVEL_ORDER,
+    CaseCategory,
+    Department,
+    DepartmentFunction,
+    HolidayDate,
+    HolidayKind,
+    LimitUnit,
+    MatterResponsibility,
+    MatterRule,
+    ResponseLevel,
+    Step,
+    TimeLimit,
+)
 from gridgov.core.area_codes import InvalidCode, Level, normalize_code, scope_prefix
 from gridgov.core.audit import record_audit_event
 from gridgov.core.clock import now
@@ -34,6 +61,10 @@ class LoadReport:
     functions_in_files: int = 0
     # scheme → depth → number of categories in the files.
     categories_in_files: dict[str, dict[int, int]] = field(default_factory=dict)
+    # The matter table and the calendar years, loaded in the same transaction; each has its own
+    # report and audit event, so `changed` and `as_dict` speak of functions and categories only.
+    matters: "MattersLoadReport" = field(default_factory=lambda: MattersLoadReport())
+    calendars: list["CalendarLoadReport"] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -64,8 +95,15 @@ def load_catalogue(*, actor_label: str, actor: Any = None, data_dir: Path | None
     Idempotent: a second run changes nothing and writes nothing. A file with any bad row raises
     CatalogueDataInvalid listing every bad row in `details["errors"]`, before anything is written.
     Rows the files do not mention (local additions made in the admin) are left alone.
+
+    The same transaction loads the matter table (matters.csv, time-limits.csv: `load_matters`) and
+    every calendar year file (calendar-YYYY.csv: `load_calendar`); `report.matters` and
+    `report.calendars` say what they changed.
     """
-    data, errors = read_catalogue(data_dir or DATA_DIR)
+    data_dir = data_dir or DATA_DIR
+    data, errors = read_catalogue(data_dir)
+    matters = read_matter_files(data_dir, errors)
+    calendars = [read_calendar_file(path, errors) for path in calendar_files(data_dir)]
     if errors:
         raise CatalogueDataInvalid(details={"errors": [error.as_dict() for error in errors]})
     report = LoadReport(functions_in_files=len(data.functions))
@@ -83,6 +121,10 @@ def load_catalogue(*, actor_label: str, actor: Any = None, data_dir: Path | None
                 actor_label=actor_label,
                 data={**report.as_dict(), "updated_codes": updated_codes},
             )
+        report.matters = _apply_matters(matters, actor, actor_label)
+        report.calendars = [
+            _apply_calendar(calendar, actor, actor_label) for calendar in calendars if calendar
+        ]
     return report
 
 
@@ -358,3 +400,507 @@ def create_district_departments(
                 )
             departments.append(department)
     return departments
+
+
+# ----------------------------------------------------------------------------------- working calendar
+
+CALENDAR_COLUMNS = ("date", "kind", "name")
+CALENDAR_FILE_GLOB = "calendar-*.csv"
+CALENDAR_FILE_NAME = re.compile(r"^calendar-(\d{4})\.csv$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_HOLIDAY_NAME_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    date: date
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    """One year of holidays and make-up working days, read and checked (data/calendar-YYYY.csv)."""
+
+    file: str
+    year: int
+    rows: tuple[CalendarRow, ...]
+
+
+@dataclass
+class CalendarLoadReport:
+    """What loading one year's calendar file changed."""
+
+    file: str
+    year: int
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    holidays_in_file: int = 0
+    makeup_workdays_in_file: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "year": self.year,
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "holidays_in_file": self.holidays_in_file,
+            "makeup_workdays_in_file": self.makeup_workdays_in_file,
+        }
+
+
+def calendar_files(data_dir: Path) -> list[Path]:
+    """The year files of `data_dir` (calendar-2026.csv …), oldest year first."""
+    return sorted(path for path in data_dir.glob(CALENDAR_FILE_GLOB) if CALENDAR_FILE_NAME.match(path.name))
+
+
+def read_calendar_file(path: Path, errors: list[RowError]) -> CalendarFile | None:
+    """The rows of one year file, every problem appended to `errors`; None when the file is unusable.
+
+    Checks: columns, ISO dates, one year per file (the one in the name calendar-YYYY.csv when it has
+    one), no date twice, a known kind, a name, and make-up working days on a Saturday or Sunday.
+    """
+    name = path.name
+    named_year = CALENDAR_FILE_NAME.match(name)
+    year = int(named_year.group(1)) if named_year else None
+    rows: list[CalendarRow] = []
+    seen: dict[date, int] = {}
+    problems_before = len(errors)
+    for line, row in _read_rows(path, CALENDAR_COLUMNS, errors):
+        problems: list[str] = []
+        day: date | None = None
+        if not ISO_DATE.match(row["date"]):
+            problems.append(_("date %(date)r is not written YYYY-MM-DD") % {"date": row["date"]})
+        else:
+            try:
+                day = date.fromisoformat(row["date"])
+            except ValueError:
+                problems.append(_("date %(date)r does not exist") % {"date": row["date"]})
+        if day is not None:
+            year = day.year if year is None else year
+            if day.year != year:
+                problems.append(
+                    _("date %(date)s is not in %(year)d, the year of this file")
+                    % {"date": row["date"], "year": year}
+                )
+            if day in seen:
+                problems.append(
+                    _("date %(date)s is also on line %(line)d") % {"date": row["date"], "line": seen[day]}
+                )
+            else:
+                seen[day] = line
+        if row["kind"] not in HolidayKind.values:
+            problems.append(
+                _("unknown kind %(kind)r (one of %(choices)s)")
+                % {"kind": row["kind"], "choices": ", ".join(HolidayKind.values)}
+            )
+        elif row["kind"] == HolidayKind.MAKEUP_WORKDAY and day is not None and day.weekday() < 5:
+            problems.append(
+                _("%(date)s is a weekday: a make-up working day is a Saturday or Sunday")
+                % {"date": row["date"]}
+            )
+        if not row["name"] or len(row["name"]) > MAX_HOLIDAY_NAME_LENGTH:
+            problems.append(_("name must have 1 to %(max)d characters") % {"max": MAX_HOLIDAY_NAME_LENGTH})
+        errors.extend(RowError(name, line, problem) for problem in problems)
+        if not problems and day is not None:
+            rows.append(CalendarRow(date=day, kind=row["kind"], name=row["name"]))
+    if len(errors) > problems_before:
+        return None
+    if not rows or year is None:
+        errors.append(RowError(name, 0, _("the file lists no date")))
+        return None
+    return CalendarFile(file=name, year=year, rows=tuple(rows))
+
+
+def _apply_calendar(calendar: CalendarFile, actor: Any, actor_label: str) -> CalendarLoadReport:
+    """Make the year's rows exactly the file's: create, update, and delete the dates it does not list."""
+    report = CalendarLoadReport(
+        file=calendar.file,
+        year=calendar.year,
+        holidays_in_file=sum(1 for row in calendar.rows if row.kind == HolidayKind.HOLIDAY),
+        makeup_workdays_in_file=sum(1 for row in calendar.rows if row.kind == HolidayKind.MAKEUP_WORKDAY),
+    )
+    in_year = HolidayDate.objects.filter(
+        date__range=(date(calendar.year, 1, 1), date(calendar.year, 12, 31))
+    ).select_for_update()
+    existing = {holiday.date: holiday for holiday in in_year}
+    stamp = now()
+    changed: list[str] = []
+    for row in calendar.rows:
+        holiday = existing.pop(row.date, None)
+        if holiday is None:
+            HolidayDate.objects.create(date=row.date, kind=row.kind, name=row.name)
+            report.created += 1
+            changed.append(row.date.isoformat())
+        elif (holiday.kind, holiday.name) != (row.kind, row.name):
+            holiday.kind, holiday.name, holiday.updated_at = row.kind, row.name, stamp
+            holiday.save(update_fields=["kind", "name", "updated_at"])
+            report.updated += 1
+            changed.append(row.date.isoformat())
+    if existing:
+        HolidayDate.objects.filter(pk__in=[holiday.pk for holiday in existing.values()]).delete()
+        report.deleted = len(existing)
+        changed.extend(day.isoformat() for day in sorted(existing))
+    if report.changed:
+        record_audit_event(
+            action="load_calendar",
+            subject_type="catalogue.holidaydate",
+            subject_id=str(calendar.year),
+            actor=actor,
+            actor_label=actor_label,
+            data={**report.as_dict(), "changed_dates": sorted(changed)},
+        )
+    return report
+
+
+def load_calendar(year_file: Path, *, actor_label: str, actor: Any = None) -> CalendarLoadReport:
+    """Make the holidays and make-up working days of the file's year exactly those of the file.
+
+    The file is the truth for its year: dates of that year it does not list are deleted. Other years
+    are left alone. Idempotent; a file with any bad row raises CatalogueDataInvalid and writes nothing.
+    """
+    errors: list[RowError] = []
+    calendar = read_calendar_file(Path(year_file), errors)
+    if errors or calendar is None:
+        raise CatalogueDataInvalid(details={"errors": [error.as_dict() for error in errors]})
+    with transaction.atomic():
+        return _apply_calendar(calendar, actor, actor_label)
+
+
+# ------------------------------------------------------------------- matters (事项清单) and time limits
+
+MATTERS_FILE = "matters.csv"
+TIME_LIMITS_FILE = "time-limits.csv"
+LEVEL_COLUMNS: tuple[str, ...] = RESPONSE_LEVEL_ORDER
+MATTER_COLUMNS = ("category", "normal_level", "allows_urgent", *LEVEL_COLUMNS)
+TIME_LIMIT_COLUMNS = ("category", "step", "level", "urgent", "amount", "unit", "source")
+# In a level column of matters.csv: the level's own staff handle it (属地), no department function.
+SELF_HANDLED = "self"
+YES_NO: dict[str, bool | None] = {"": None, "yes": True, "no": False}
+MAX_LIMIT_AMOUNT = Decimal("99999.99")
+MAX_SOURCE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class MatterRow:
+    category: str
+    normal_level: str
+    allows_urgent: bool | None
+    # level → function codes; (None,) for "self". Levels left empty in the file are absent (inherited).
+    responsibilities: dict[str, tuple[str | None, ...]]
+
+
+@dataclass(frozen=True)
+class LimitRow:
+    category: str
+    step: str
+    level: str
+    is_urgent: bool
+    amount: Decimal
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True)
+class MatterData:
+    matters: tuple[MatterRow, ...]
+    limits: tuple[LimitRow, ...]
+
+    @property
+    def category_codes(self) -> list[str]:
+        return sorted({row.category for row in self.matters} | {row.category for row in self.limits})
+
+
+@dataclass
+class MattersLoadReport:
+    """What loading matters.csv and time-limits.csv changed."""
+
+    rules_created: int = 0
+    rules_updated: int = 0
+    rules_in_files: int = 0
+    limits_in_files: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.rules_created or self.rules_updated)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "rules_created": self.rules_created,
+            "rules_updated": self.rules_updated,
+            "rules_in_files": self.rules_in_files,
+            "limits_in_files": self.limits_in_files,
+        }
+
+
+def _column_values(path: Path, column: str) -> set[str]:
+    """Every value of one column, bad rows included (so that a bad category row is not reported twice)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return {(row.get(column) or "").strip() for row in csv.DictReader(handle)}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return set()
+
+
+def _known_codes(data_dir: Path) -> tuple[set[str], set[str]]:
+    """(category codes, function codes) in the catalogue files or already in the database."""
+    categories = set(CaseCategory.objects.values_list("code", flat=True))
+    for file_name in CATEGORY_FILES:
+        categories |= _column_values(data_dir / file_name, "code")
+    functions = set(DepartmentFunction.objects.values_list("code", flat=True))
+    functions |= _column_values(data_dir / FUNCTIONS_FILE, "code")
+    return categories, functions
+
+
+def _check_category_code(code: str, categories: set[str]) -> list[str]:
+    if not code:
+        return [_("category is empty")]
+    if code not in categories:
+        return [_("category %(code)s is not in the catalogue") % {"code": code}]
+    return []
+
+
+def _check_level(value: str, column: str) -> list[str]:
+    if value and value not in ResponseLevel.values:
+        return [
+            _("%(column)s %(value)r is not one of %(choices)s")
+            % {"column": column, "value": value, "choices": ", ".join(ResponseLevel.values)}
+        ]
+    return []
+
+
+def _check_yes_no(value: str, column: str) -> list[str]:
+    if value not in YES_NO:
+        return [_("%(column)s must be yes, no or empty, not %(value)r") % {"column": column, "value": value}]
+    return []
+
+
+def _read_matters(
+    path: Path, categories: set[str], functions: set[str], errors: list[RowError]
+) -> list[MatterRow]:
+    rows: list[MatterRow] = []
+    seen: dict[str, int] = {}
+    for line, row in _read_rows(path, MATTER_COLUMNS, errors):
+        code = row["category"]
+        problems = _check_category_code(code, categories)
+        if code in seen:
+            problems.append(
+                _("category %(code)s is also on line %(line)d") % {"code": code, "line": seen[code]}
+            )
+        problems += _check_level(row["normal_level"], "normal_level")
+        problems += _check_yes_no(row["allows_urgent"], "allows_urgent")
+        responsibilities: dict[str, tuple[str | None, ...]] = {}
+        for level in LEVEL_COLUMNS:
+            listed = split_functions(row[level])
+            if not listed:
+                continue
+            if listed == [SELF_HANDLED]:
+                responsibilities[level] = (None,)
+                continue
+            unknown = [function for function in listed if function not in functions]
+            if unknown:
+                problems.append(
+                    _("%(level)s: unknown functions: %(codes)s")
+                    % {"level": level, "codes": ", ".join(unknown)}
+                )
+            elif len(set(listed)) != len(listed):
+                problems.append(_("%(level)s: a function is listed twice") % {"level": level})
+            responsibilities[level] = tuple(listed)
+        seen.setdefault(code, line)
+        errors.extend(RowError(path.name, line, problem) for problem in problems)
+        if not problems:
+            rows.append(
+                MatterRow(
+                    category=code,
+                    normal_level=row["normal_level"],
+                    allows_urgent=YES_NO[row["allows_urgent"]],
+                    responsibilities=responsibilities,
+                )
+            )
+    return rows
+
+
+def _parse_amount(text: str, unit: str) -> tuple[Decimal | None, list[str]]:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None, [_("amount %(amount)r is not a number") % {"amount": text}]
+    if not amount.is_finite() or amount <= 0 or amount > MAX_LIMIT_AMOUNT:
+        return None, [_("amount must be above 0 and at most %(max)s") % {"max": MAX_LIMIT_AMOUNT}]
+    if amount != amount.quantize(Decimal("0.01")):
+        return None, [_("amount has more than two decimals")]
+    if unit == LimitUnit.WORKING_DAYS and amount != amount.to_integral_value():
+        return None, [_("a limit in working days must be a whole number (write hours instead)")]
+    return amount, []
+
+
+def _read_limits(path: Path, categories: set[str], errors: list[RowError]) -> list[LimitRow]:
+    rows: list[LimitRow] = []
+    seen: dict[tuple[str, str, str, bool], int] = {}
+    for line, row in _read_rows(path, TIME_LIMIT_COLUMNS, errors):
+        problems = _check_category_code(row["category"], categories)
+        if row["step"] not in Step.values:
+            problems.append(
+                _("unknown step %(step)r (one of %(choices)s)")
+                % {"step": row["step"], "choices": ", ".join(Step.values)}
+            )
+        problems += _check_level(row["level"], "level")
+        problems += _check_yes_no(row["urgent"], "urgent")
+        if row["unit"] not in LimitUnit.values:
+            problems.append(
+                _("unknown unit %(unit)r (one of %(choices)s)")
+                % {"unit": row["unit"], "choices": ", ".join(LimitUnit.values)}
+            )
+        amount, amount_problems = _parse_amount(row["amount"], row["unit"])
+        problems += amount_problems
+        if len(row["source"]) > MAX_SOURCE_LENGTH:
+            problems.append(_("source has more than %(max)d characters") % {"max": MAX_SOURCE_LENGTH})
+        is_urgent = bool(YES_NO.get(row["urgent"]))
+        key = (row["category"], row["step"], row["level"], is_urgent)
+        if key in seen:
+            problems.append(_("the same limit is also on line %(line)d") % {"line": seen[key]})
+        seen.setdefault(key, line)
+        errors.extend(RowError(path.name, line, problem) for problem in problems)
+        if not problems and amount is not None:
+            rows.append(
+                LimitRow(
+                    category=row["category"],
+                    step=row["step"],
+                    level=row["level"],
+                    is_urgent=is_urgent,
+                    amount=amount,
+                    unit=row["unit"],
+                    source=row["source"],
+                )
+            )
+    return rows
+
+
+def read_matter_files(data_dir: Path, errors: list[RowError]) -> MatterData:
+    """matters.csv and time-limits.csv of `data_dir`, checked against the catalogue files and database."""
+    categories, functions = _known_codes(data_dir)
+    matters = _read_matters(data_dir / MATTERS_FILE, categories, functions, errors)
+    limits = _read_limits(data_dir / TIME_LIMITS_FILE, categories, errors)
+    return MatterData(matters=tuple(matters), limits=tuple(limits))
+
+
+def _apply_matters(data: MatterData, actor: Any, actor_label: str) -> MattersLoadReport:
+    """Make the rule of every category the files mention match them; leave the other rules alone."""
+    codes = data.category_codes
+    report = MattersLoadReport(rules_in_files=len(codes), limits_in_files=len(data.limits))
+    if not codes:
+        return report
+    category_ids = dict(CaseCategory.objects.filter(code__in=codes).values_list("code", "pk"))
+    function_ids = dict(DepartmentFunction.objects.values_list("code", "pk"))
+    rules = {
+        rule.category_id: rule
+        for rule in MatterRule.objects.filter(category_id__in=category_ids.values())
+        .select_for_update(of=("self",))
+        .prefetch_related("responsibilities", "time_limits")
+    }
+    matters = {row.category: row for row in data.matters}
+    limits: dict[str, list[LimitRow]] = {}
+    for limit in data.limits:
+        limits.setdefault(limit.category, []).append(limit)
+    stamp = now()
+    updated_codes: list[str] = []
+    created_codes: list[str] = []
+    for code in codes:
+        matter = matters.get(code) or MatterRow(code, "", None, {})
+        wanted_fields = {"normal_level": matter.normal_level, "allows_urgent": matter.allows_urgent}
+        wanted_duties = {
+            (level, function_ids[function] if function else None)
+            for level, functions in matter.responsibilities.items()
+            for function in functions
+        }
+        wanted_limits = {
+            (row.step, row.level, row.is_urgent, row.amount, row.unit, row.source)
+            for row in limits.get(code, [])
+        }
+        rule = rules.get(category_ids[code])
+        if rule is None:
+            rule = MatterRule.objects.create(category_id=category_ids[code], **wanted_fields)
+            have_duties: set[tuple[str, int | None]] = set()
+            have_limits: set[tuple[str, str, bool, Decimal, str, str]] = set()
+            created_codes.append(code)
+        else:
+            have_duties = {(duty.level, duty.function_id) for duty in rule.responsibilities.all()}
+            have_limits = {
+                (limit.step, limit.level, limit.is_urgent, limit.amount, limit.unit, limit.source)
+                for limit in rule.time_limits.all()
+            }
+            if (
+                any(getattr(rule, key) != value for key, value in wanted_fields.items())
+                or have_duties != wanted_duties
+                or have_limits != wanted_limits
+            ):
+                for key, value in wanted_fields.items():
+                    setattr(rule, key, value)
+                rule.updated_at = stamp
+                rule.save(update_fields=[*wanted_fields, "updated_at"])
+                updated_codes.append(code)
+        if have_duties != wanted_duties:
+            rule.responsibilities.all().delete()
+            MatterResponsibility.objects.bulk_create(
+                MatterResponsibility(rule=rule, level=level, function_id=function_id)
+                for level, function_id in sorted(wanted_duties, key=lambda duty: (duty[0], duty[1] or 0))
+            )
+        if have_limits != wanted_limits:
+            rule.time_limits.all().delete()
+            TimeLimit.objects.bulk_create(
+                TimeLimit(
+                    rule=rule,
+                    step=step,
+                    level=level,
+                    is_urgent=is_urgent,
+                    amount=amount,
+                    unit=unit,
+                    source=source,
+                )
+                for step, level, is_urgent, amount, unit, source in sorted(wanted_limits)
+            )
+    report.rules_created, report.rules_updated = len(created_codes), len(updated_codes)
+    if report.changed:
+        record_audit_event(
+            action="load_matters",
+            subject_type="catalogue.matterrule",
+            actor=actor,
+            actor_label=actor_label,
+            data={**report.as_dict(), "created_codes": created_codes, "updated_codes": updated_codes},
+        )
+    return report
+
+
+def load_matters(*, actor_label: str, actor: Any = None, data_dir: Path | None = None) -> MattersLoadReport:
+    """Load matters.csv and time-limits.csv alone (load_catalogue loads them with everything else).
+
+    Their categories must be in the database or the category files. The files are the truth for
+    the categories they mention: such a category's rule, duties and limits become exactly the files'.
+    Idempotent; any bad row raises CatalogueDataInvalid and nothing is written.
+    """
+    errors: list[RowError] = []
+    data = read_matter_files(data_dir or DATA_DIR, errors)
+    if errors:
+        raise CatalogueDataInvalid(details={"errors": [error.as_dict() for error in errors]})
+    missing = set(data.category_codes) - set(
+        CaseCategory.objects.filter(code__in=data.category_codes).values_list("code", flat=True)
+    )
+    if missing:
+        raise CatalogueDataInvalid(
+            details={
+                "errors": [
+                    RowError(
+                        MATTERS_FILE, 0, _("category %(code)s is not loaded yet") % {"code": code}
+                    ).as_dict()
+                    for code in sorted(missing)
+                ]
+            }
+        )
+    with transaction.atomic():
+        return _apply_matters(data, actor, actor_label)

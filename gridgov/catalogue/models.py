@@ -8,6 +8,8 @@ Categories map to functions, so the same catalogue routes to the right unit in e
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.catalogue.calendar import TimeUnit
+from gridgov.core.area_codes import Level
 from gridgov.core.models import TimestampedModel
 
 
@@ -128,3 +130,206 @@ class CaseCategory(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+# ------------------------------------------------------------------------------ working calendar
+
+
+class HolidayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("holiday (放假)")
+    # A Saturday or Sunday worked to make a holiday longer (调休上班).
+    MAKEUP_WORKDAY = "makeup_workday", _("make-up working day (调休上班)")
+
+
+class HolidayDate(TimestampedModel):
+    """One day off or one make-up working day of the working calendar (data/calendar-YYYY.csv).
+
+    Every other day is a working day from Monday to Friday and a day off on the weekend.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=HolidayKind.choices)
+    name = models.CharField(_("name"), max_length=60, help_text=_("The holiday it belongs to, e.g. 国庆节."))
+
+    class Meta:
+        verbose_name = _("holiday or make-up working day")
+        verbose_name_plural = _("holidays and make-up working days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name} ({self.get_kind_display()})"
+
+
+class WorkingPeriod(TimestampedModel):
+    """One working period of every working day, in local time (Asia/Shanghai).
+
+    With no row at all the calendar uses 08:30–12:00 and 13:30–17:30 (calendar.DEFAULT_PERIODS).
+    """
+
+    start_time = models.TimeField(_("start"))
+    end_time = models.TimeField(_("end"))
+
+    class Meta:
+        verbose_name = _("working period")
+        verbose_name_plural = _("working periods")
+        ordering = ["start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_time__lt=models.F("end_time")),
+                name="working_period_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+# ---------------------------------------------------------------- matters (事项清单) and time limits
+
+
+class ResponseLevel(models.TextChoices):
+    """The four levels of the four-level response (四级响应); values are the area levels'."""
+
+    GRID = Level.GRID.value, _("grid (网格)")
+    COMMUNITY = Level.COMMUNITY.value, _("community (社区/村)")
+    STREET = Level.STREET.value, _("street (街道/乡镇)")
+    DISTRICT = Level.DISTRICT.value, _("district (区县)")
+
+
+# From the lowest level up: a case starts at its category's normal level and climbs one at a time.
+RESPONSE_LEVEL_ORDER: tuple[str, ...] = (
+    ResponseLevel.GRID,
+    ResponseLevel.COMMUNITY,
+    ResponseLevel.STREET,
+    ResponseLevel.DISTRICT,
+)
+
+
+class Step(models.TextChoices):
+    """The steps of the closed loop that run against a time limit."""
+
+    VERIFY = "verify", _("verify (核实)")
+    REGISTER = "register", _("register (立案)")
+    DISPATCH = "dispatch", _("dispatch (派遣)")
+    SIGN = "sign", _("sign for (签收)")
+    HANDLE = "handle", _("handle (处置)")
+    CHECK = "check", _("check (核查)")
+    CLOSE = "close", _("close (结案)")
+    # 12345: the first contact with the caller (首次响应).
+    RESPOND = "respond", _("respond (响应)")
+
+
+class LimitUnit(models.TextChoices):
+    """The units of calendar.TimeUnit, with their names."""
+
+    WORKING_HOURS = TimeUnit.WORKING_HOURS.value, _("working hours (工作时)")
+    WORKING_DAYS = TimeUnit.WORKING_DAYS.value, _("working days (工作日)")
+    NATURAL_HOURS = TimeUnit.NATURAL_HOURS.value, _("natural hours (自然时)")
+    NATURAL_DAYS = TimeUnit.NATURAL_DAYS.value, _("natural days (自然日)")
+
+
+class MatterRule(TimestampedModel):
+    """The matter-catalogue entry (事项) of one category: its normal level, urgency, duties and limits.
+
+    Everything left empty is inherited from the nearest ancestor category's rule, then from the
+    documented defaults (queries.rule_for, docs/time-limits.md).
+    """
+
+    category = models.OneToOneField(
+        CaseCategory, verbose_name=_("category"), on_delete=models.CASCADE, related_name="matter_rule"
+    )
+    normal_level = models.CharField(
+        _("normal level"),
+        max_length=12,
+        choices=ResponseLevel.choices,
+        blank=True,
+        help_text=_("The level that normally handles it. Empty: as the parent category."),
+    )
+    allows_urgent = models.BooleanField(
+        _("may be urgent"),
+        null=True,
+        blank=True,
+        help_text=_("Whether a case of this category may be marked urgent. Empty: as the parent category."),
+    )
+
+    class Meta:
+        verbose_name = _("matter rule")
+        verbose_name_plural = _("matter rules")
+        ordering = ["category__code"]
+
+    def __str__(self) -> str:
+        return str(self.category)
+
+
+class MatterResponsibility(TimestampedModel):
+    """The function that answers for a matter at one level. No function: the level's own staff do."""
+
+    rule = models.ForeignKey(
+        MatterRule, verbose_name=_("matter rule"), on_delete=models.CASCADE, related_name="responsibilities"
+    )
+    level = models.CharField(_("level"), max_length=12, choices=ResponseLevel.choices)
+    function = models.ForeignKey(
+        DepartmentFunction,
+        verbose_name=_("function"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="matter_responsibilities",
+        help_text=_("Empty: the grid, community or street handles it itself (属地)."),
+    )
+
+    class Meta:
+        verbose_name = _("matter responsibility")
+        verbose_name_plural = _("matter responsibilities")
+        ordering = ["rule_id", "level", "function__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "level", "function"], name="matter_responsibility_unique_function"
+            ),
+            # NULL functions never clash in a unique constraint, so "the level itself" needs its own.
+            models.UniqueConstraint(
+                fields=["rule", "level"],
+                condition=models.Q(function__isnull=True),
+                name="matter_responsibility_unique_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.level}: {self.function or '-'}"
+
+
+class TimeLimit(TimestampedModel):
+    """One time limit (时限) of a matter: step, level (empty: every level), urgency, amount and unit."""
+
+    rule = models.ForeignKey(
+        MatterRule, verbose_name=_("matter rule"), on_delete=models.CASCADE, related_name="time_limits"
+    )
+    step = models.CharField(_("step"), max_length=12, choices=Step.choices)
+    level = models.CharField(
+        _("level"),
+        max_length=12,
+        choices=ResponseLevel.choices,
+        blank=True,
+        help_text=_("Empty: at every level."),
+    )
+    is_urgent = models.BooleanField(_("urgent"), default=False)
+    amount = models.DecimalField(_("amount"), max_digits=7, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=16, choices=LimitUnit.choices)
+    source = models.CharField(
+        _("source"), max_length=200, blank=True, help_text=_("Where the value comes from (a local rule).")
+    )
+
+    class Meta:
+        verbose_name = _("time limit")
+        verbose_name_plural = _("time limits")
+        ordering = ["rule_id", "step", "level", "is_urgent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "step", "level", "is_urgent"], name="time_limit_unique_step"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="time_limit_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        urgent = " !" if self.is_urgent else ""
+        return f"{self.rule} {self.step}{urgent}: {format(self.amount.normalize(), 'f')} {self.unit}"

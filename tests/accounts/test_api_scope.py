@@ -17,7 +17,11 @@ from gridgov.accounts.models import Role, User
 from gridgov.areas.actions import AreaRow, upsert_areas
 from gridgov.areas.models import Area, BoundarySource
 from gridgov.catalogue.actions import create_district_departments, load_catalogue
+from gridgov.cases.actions import Report, dispatch_case, report_case, request_extension
+from gridgov.cases.models import Case, CaseEvent
 from gridgov.catalogue.models import Department
+from gridgov.notifications.actions import notify_users
+from gridgov.notifications.models import InboxMessage
 from gridgov.core.area_codes import Level
 
 OWN_GRID = "330102001051001"
@@ -52,11 +56,25 @@ def world(small_tree: dict[str, Area], make_user: Callable[..., User]) -> dict[s
     worker = make_user("worker", Role.GRID_WORKER, small_tree["grid_a"])
     client = Client()
     client.force_login(worker)
+    # A case in grid C (another street), dispatched and with a pending extension request, and an
+    # inbox message for somebody else: all of it must stay invisible to the grid A worker.
+    dispatcher = make_user("dispatcher", Role.DISPATCHER, small_tree["district"])
+    handler = make_user("handler", Role.DEPARTMENT_HANDLER, department_id=own_departments[0].pk)
+    foreign = report_case(
+        Report(source="grid_patrol", title="占道经营", category_code="E0405", lon=120.145, lat=30.205),
+        actor=dispatcher,
+    ).case
+    dispatch_case(foreign.pk, actor=dispatcher, department_ids=[own_departments[0].pk])
+    request = request_extension(foreign.pk, actor=handler, extra_hours=4, reason="need time")
+    notify_users([dispatcher], kind="info", title="for the dispatcher only", body="x")
     return {
         "client": client,
         "worker": worker,
         "own_department": own_departments[0],
         "foreign_department": foreign_departments[0],
+        "foreign_case": foreign,
+        "foreign_request": request,
+        "foreign_message": InboxMessage.objects.get(recipient=dispatcher),
     }
 
 
@@ -145,7 +163,157 @@ def probe_department_detail(world: dict[str, Any]) -> None:
     assert status == 404
 
 
+def case_state(case_id: int) -> tuple[Any, ...]:
+    case = Case.objects.get(pk=case_id)
+    return (case.status, case.version, case.me_too_count, CaseEvent.objects.filter(case=case).count())
+
+
+def probe_case_action(action: str) -> Callable[[dict[str, Any]], None]:
+    """POST an action on the foreign case: 404, and the case is exactly as it was."""
+
+    def probe(world: dict[str, Any]) -> None:
+        case_id = world["foreign_case"].pk
+        before = case_state(case_id)
+        response = world["client"].post(f"/api/v1/cases/{case_id}/{action}", {}, content_type="application/json")
+        if response.status_code == 422:  # body refused before the scope check: try a full body
+            response = world["client"].post(
+                f"/api/v1/cases/{case_id}/{action}", FULL_BODIES.get(action, {}), content_type="application/json"
+            )
+        assert response.status_code == 404, (action, response.status_code, response.content)
+        assert case_state(case_id) == before
+
+    return probe
+
+
+FULL_BODIES: dict[str, dict[str, Any]] = {
+    "void": {"reason": "x"},
+    "return": {"reason": "x"},
+    "escalate": {"reason": "x"},
+    "merge": {"into_case_id": 1},
+    "whistle": {"department_ids": [1, 2]},
+    "check": {"passed": True},
+    "rate": {"rating": 5, "satisfied": True},
+    "extension": {"extra_hours": 2, "reason": "x"},
+    "suspension": {"reason": "x"},
+    "supervise": {"instruction": "x"},
+    "verify": {"genuine": True},
+}
+
+
+def probe_case_list(world: dict[str, Any]) -> None:
+    status, body = get(world["client"], "/api/v1/cases/?limit=1000")
+    assert status == 200
+    assert world["foreign_case"].pk not in {item["id"] for item in body["items"]}
+
+
+def probe_case_detail(world: dict[str, Any]) -> None:
+    status, body = get(world["client"], f"/api/v1/cases/{world['foreign_case'].pk}")
+    assert (status, body["code"]) == (404, "case_not_found")
+
+
+def probe_case_duplicates(world: dict[str, Any]) -> None:
+    status, _body = get(world["client"], f"/api/v1/cases/{world['foreign_case'].pk}/duplicates")
+    assert status == 404
+
+
+def probe_case_report(world: dict[str, Any]) -> None:
+    # Reporting is open to everyone; the answer holds the new case and duplicates the caller may see.
+    for path in ("/api/v1/cases/", "/api/v1/cases/form"):
+        body = {"source": "web", "title": "同一处占道", "category": "E0405", "lon": 120.145, "lat": 30.205}
+        if path.endswith("form"):
+            response = world["client"].post(path, body)
+        else:
+            response = world["client"].post(path, body, content_type="application/json")
+        assert response.status_code == 201, response.content
+        assert world["foreign_case"].number not in response.content.decode()
+
+
+def probe_case_done(world: dict[str, Any]) -> None:
+    case_id = world["foreign_case"].pk
+    before = case_state(case_id)
+    response = world["client"].post(f"/api/v1/cases/{case_id}/done", {"note": "done"})
+    assert response.status_code == 404
+    assert case_state(case_id) == before
+
+
+def probe_request_decide(world: dict[str, Any]) -> None:
+    request = world["foreign_request"]
+    response = world["client"].post(
+        f"/api/v1/cases/requests/{request.pk}/decide", {"approve": True}, content_type="application/json"
+    )
+    assert response.status_code == 404
+    request.refresh_from_db()
+    assert request.status == "pending"
+
+
+def probe_inbox(world: dict[str, Any]) -> None:
+    status, body = get(world["client"], "/api/v1/notifications/inbox?limit=1000")
+    assert status == 200 and body["count"] == 0
+
+
+def probe_inbox_message(world: dict[str, Any]) -> None:
+    status, _body = get(world["client"], f"/api/v1/notifications/inbox/{world['foreign_message'].pk}")
+    assert status == 404
+
+
+def probe_inbox_read(world: dict[str, Any]) -> None:
+    message = world["foreign_message"]
+    response = world["client"].post(
+        "/api/v1/notifications/inbox/read", {"ids": [message.pk]}, content_type="application/json"
+    )
+    assert response.status_code == 404
+    message.refresh_from_db()
+    assert message.read_at is None
+
+
+def probe_inbox_read_all(world: dict[str, Any]) -> None:
+    response = world["client"].post("/api/v1/notifications/inbox/read-all", content_type="application/json")
+    assert response.status_code == 200
+    world["foreign_message"].refresh_from_db()
+    assert world["foreign_message"].read_at is None
+
+
+def probe_unread_count(world: dict[str, Any]) -> None:
+    status, body = get(world["client"], "/api/v1/notifications/inbox/unread-count")
+    assert status == 200 and body["unread_count"] == 0
+
+
+def probe_evaluation_area(world: dict[str, Any]) -> None:
+    for code in ("330102002000", "330102000000", FOREIGN_GRIDS[1]):
+        assert get(world["client"], f"/api/v1/evaluation/areas/{code}")[0] == 404, code
+
+
+def probe_evaluation_export(world: dict[str, Any]) -> None:
+    for code in ("330102002000", "330102000000"):
+        assert world["client"].get(f"/api/v1/evaluation/areas/{code}/export.xlsx").status_code == 404, code
+
+
+def probe_evaluation_departments(world: dict[str, Any]) -> None:
+    status, body = get(world["client"], "/api/v1/evaluation/departments?area=330102000000")
+    assert status == 404, body
+
+
+CASE_ACTIONS = (
+    "check", "close", "dispatch", "escalate", "extension", "handle-locally", "me-too", "merge", "rate",
+    "register", "resume", "return", "sign", "supervise", "suspension", "verify", "void", "whistle",
+)
+
 PROBES: dict[str, Callable[[dict[str, Any]], None]] = {
+    **{f"/api/v1/cases/{{case_id}}/{action}": probe_case_action(action) for action in CASE_ACTIONS},
+    "/api/v1/cases/": probe_case_list,
+    "/api/v1/cases/form": probe_case_report,
+    "/api/v1/cases/{case_id}": probe_case_detail,
+    "/api/v1/cases/{case_id}/duplicates": probe_case_duplicates,
+    "/api/v1/cases/{case_id}/done": probe_case_done,
+    "/api/v1/cases/requests/{request_id}/decide": probe_request_decide,
+    "/api/v1/notifications/inbox": probe_inbox,
+    "/api/v1/notifications/inbox/{message_id}": probe_inbox_message,
+    "/api/v1/notifications/inbox/read": probe_inbox_read,
+    "/api/v1/notifications/inbox/read-all": probe_inbox_read_all,
+    "/api/v1/notifications/inbox/unread-count": probe_unread_count,
+    "/api/v1/evaluation/areas/{code}": probe_evaluation_area,
+    "/api/v1/evaluation/areas/{code}/export.xlsx": probe_evaluation_export,
+    "/api/v1/evaluation/departments": probe_evaluation_departments,
     "/api/v1/accounts/me": probe_me,
     "/api/v1/areas/": probe_area_list,
     "/api/v1/areas/locate": probe_locate,

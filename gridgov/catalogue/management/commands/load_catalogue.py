@@ -14,8 +14,9 @@ ACTOR_LABEL = "manage.py load_catalogue"
 
 class Command(BaseCommand):
     help = (
-        "Load the department functions and case categories (数字城管 事件/部件, citizen-message classes) "
-        "from gridgov/catalogue/data. Safe to run again: unchanged rows are left alone."
+        "Load the department functions, case categories (数字城管 事件/部件, citizen-message classes), "
+        "the matter table with its time limits and the working-calendar years from gridgov/catalogue/data. "
+        "Safe to run again: unchanged rows are left alone."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,6 +48,17 @@ class Command(BaseCommand):
         for scheme, depths in sorted(report.categories_in_files.items()):
             levels = " / ".join(str(depths[d]) for d in sorted(depths))
             self.stdout.write(f"  {scheme}: {levels} (by level)")
+        matters = report.matters
+        self.stdout.write(
+            f"matter rules: {matters.rules_created} created, {matters.rules_updated} updated, "
+            f"{matters.rules_in_files} in the files with {matters.limits_in_files} time limits"
+        )
+        for calendar in report.calendars:
+            self.stdout.write(
+                f"calendar {calendar.year}: {calendar.created} created, {calendar.updated} updated, "
+                f"{calendar.deleted} deleted ({calendar.holidays_in_file} holidays, "
+                f"{calendar.makeup_workdays_in_file} make-up working days in {calendar.file})"
+            )
         for code in district:
             try:
                 departments = create_district_departments(code, actor_label=ACTOR_LABEL)

@@ -1,0 +1,239 @@
+"""Scheduling, cancelling and firing deadline rows (docs/time-limits.md).
+
+A domain schedules a row for each running limit and registers, in its AppConfig.ready(), the handler
+of each kind it owns. `fire_due_deadlines` — run by `manage.py run_scheduler` — claims one due row
+per transaction, calls its handler inside that transaction and records the result with the row, so
+the handler's writes and `fired_at` commit together or not at all.
+
+The row is its own record (started, due, fired or cancelled, outcome, failures), like a case event:
+scheduling and firing write no audit line. Giving a row up does, for an operator to look at.
+"""
+
+import logging
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+
+from gridgov.core.audit import record_audit_event
+from gridgov.core.clock import now as clock_now
+from gridgov.deadlines.errors import DeadlineInvalid
+from gridgov.deadlines.models import CANCELLED_OUTCOME, FAILED_OUTCOME, OPEN, Deadline
+from gridgov.deadlines.queries import due_deadlines
+
+logger = logging.getLogger(__name__)
+
+DeadlineHandler = Callable[[Deadline], str]
+
+# After the n-th failed attempt the row waits RETRY_DELAYS[n - 1] (the last one from then on) before
+# it is tried again; after MAX_ATTEMPTS failed attempts it is given up with the outcome "failed".
+RETRY_DELAYS: tuple[timedelta, ...] = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+MAX_ATTEMPTS = 5
+MAX_OUTCOME_LENGTH = 200
+MAX_FAILURE_LENGTH = 4000
+ACTOR_LABEL = "deadline sweeper"
+
+_handlers: dict[str, DeadlineHandler] = {}
+
+
+# ------------------------------------------------------------------------------------------ registry
+
+
+def register_deadline_handler(kind: str, handler: DeadlineHandler, *, replace: bool = False) -> None:
+    """Make `handler` act on due rows of `kind`. Call it from the owning domain's AppConfig.ready().
+
+    The handler gets the claimed row, runs inside the row's transaction, and returns a short text
+    for `outcome` ("escalated", "skipped: case closed"). Raising rolls its writes back; the row is
+    tried again later. Registering a second, different handler for a kind is a mistake and raises,
+    unless `replace` is set (tests).
+    """
+    if not kind:
+        raise ValueError("a deadline kind must not be empty")
+    existing = _handlers.get(kind)
+    if existing is not None and existing is not handler and not replace:
+        raise ValueError(f"deadline kind {kind!r} already has a handler: {existing!r}")
+    _handlers[kind] = handler
+
+
+def unregister_deadline_handler(kind: str) -> None:
+    """Forget the handler of `kind` (tests)."""
+    _handlers.pop(kind, None)
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_handlers)
+
+
+# ---------------------------------------------------------------------------- schedule and cancel
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise DeadlineInvalid(details={name: value.isoformat(), "reason": "naive datetime"})
+    return value
+
+
+def schedule_deadline(
+    kind: str,
+    subject_type: str,
+    subject_id: str,
+    due_at: datetime,
+    *,
+    started_at: datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> Deadline:
+    """A new open deadline row that fires at `due_at` (aware); `started_at` defaults to now."""
+    if not kind or not subject_type or subject_id in ("", None):
+        raise DeadlineInvalid(
+            details={"kind": kind, "subject_type": subject_type, "reason": "kind and subject are required"}
+        )
+    with transaction.atomic():
+        return Deadline.objects.create(
+            kind=kind,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            started_at=_aware(started_at, "started_at") if started_at is not None else clock_now(),
+            due_at=_aware(due_at, "due_at"),
+            data=data or {},
+        )
+
+
+def cancel_deadlines(
+    subject_type: str, subject_id: str, kinds: Iterable[str] | None = None, reason: str = ""
+) -> int:
+    """Cancel the subject's open deadlines (only those of `kinds` when given); returns how many.
+
+    `outcome` keeps the reason ("cancelled" when none is given). Fired rows are left as they are.
+    """
+    with transaction.atomic():
+        rows = Deadline.objects.filter(OPEN, subject_type=subject_type, subject_id=str(subject_id))
+        if kinds is not None:
+            rows = rows.filter(kind__in=list(kinds))
+        return rows.update(
+            cancelled_at=clock_now(), outcome=(reason or CANCELLED_OUTCOME)[:MAX_OUTCOME_LENGTH]
+        )
+
+
+# ------------------------------------------------------------------------------------------ sweep
+
+
+@dataclass(frozen=True)
+class FiredDeadline:
+    """What happened to one claimed row."""
+
+    id: int
+    kind: str
+    subject: str
+    result: str  # "fired", "retry" or "failed"
+    outcome: str  # the handler's text, or the failure reason
+
+
+@dataclass
+class SweepReport:
+    """What one fire_due_deadlines pass did."""
+
+    fired: int = 0
+    retried: int = 0  # failed this time; tried again after the backoff
+    given_up: int = 0  # failed for the MAX_ATTEMPTS-th time: outcome "failed"
+    rows: list[FiredDeadline] = field(default_factory=list)
+
+    @property
+    def claimed(self) -> int:
+        return self.fired + self.retried + self.given_up
+
+    def as_dict(self) -> dict[str, int]:
+        return {"fired": self.fired, "retried": self.retried, "given_up": self.given_up}
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a row waits after its `attempts`-th failure."""
+    return RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+
+
+def _claim(now: datetime) -> Deadline | None:
+    """Lock the first due row for this transaction. PostgreSQL skips rows another sweeper holds;
+    SQLite ignores the lock, and there exactly one scheduler process runs (docs/time-limits.md)."""
+    rows = due_deadlines(now)
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return rows.first()
+
+
+def _run_handler(row: Deadline) -> str:
+    handler = _handlers.get(row.kind)
+    if handler is None:
+        raise LookupError(f"no handler registered for deadline kind {row.kind!r}")
+    result = handler(row)
+    return str(result if result is not None else "")[:MAX_OUTCOME_LENGTH]
+
+
+def _fire_one(now: datetime, max_attempts: int) -> FiredDeadline | None:
+    """Claim, fire and record one due row in one transaction; None when no row is due."""
+    with transaction.atomic(durable=True):
+        row = _claim(now)
+        if row is None:
+            return None
+        subject = f"{row.subject_type}:{row.subject_id}"
+        try:
+            # The savepoint undoes the handler's writes when it raises; the row's record survives.
+            with transaction.atomic():
+                outcome = _run_handler(row)
+        except Exception as error:  # a job loop: any failure of one row is recorded on that row
+            logger.warning("deadline %s (%s %s) failed", row.pk, row.kind, subject, exc_info=True)
+            row.attempts += 1
+            row.failure_reason = "".join(traceback.format_exception_only(error)).strip()[:MAX_FAILURE_LENGTH]
+            if row.attempts >= max_attempts:
+                row.fired_at, row.outcome, row.retry_at = clock_now(), FAILED_OUTCOME, None
+                row.save(update_fields=["attempts", "failure_reason", "fired_at", "outcome", "retry_at"])
+                record_audit_event(
+                    action="give_up_deadline",
+                    subject_type=row.subject_type,
+                    subject_id=row.subject_id,
+                    actor_label=ACTOR_LABEL,
+                    data={
+                        "deadline": row.pk,
+                        "kind": row.kind,
+                        "attempts": row.attempts,
+                        "reason": row.failure_reason,
+                    },
+                )
+                return FiredDeadline(row.pk, row.kind, subject, FAILED_OUTCOME, row.failure_reason)
+            row.retry_at = now + retry_delay(row.attempts)
+            row.save(update_fields=["attempts", "failure_reason", "retry_at"])
+            return FiredDeadline(row.pk, row.kind, subject, "retry", row.failure_reason)
+        row.fired_at, row.outcome = clock_now(), outcome
+        row.save(update_fields=["fired_at", "outcome"])
+        return FiredDeadline(row.pk, row.kind, subject, "fired", outcome)
+
+
+def fire_due_deadlines(
+    *, now: datetime | None = None, limit: int | None = None, max_attempts: int = MAX_ATTEMPTS
+) -> SweepReport:
+    """Fire every row due at `now` (default: the clock), at most `limit`, one transaction per row.
+
+    A row whose handler raises is tried again after retry_delay(attempts) and given up (outcome
+    "failed", fired_at set) at the `max_attempts`-th failure; the sweep goes on with the next row.
+    Must not run inside a transaction: each row commits on its own.
+    """
+    moment = _aware(now, "now") if now is not None else clock_now()
+    report = SweepReport()
+    while limit is None or report.claimed < limit:
+        fired = _fire_one(moment, max_attempts)
+        if fired is None:
+            break
+        report.rows.append(fired)
+        if fired.result == "fired":
+            report.fired += 1
+        elif fired.result == FAILED_OUTCOME:
+            report.given_up += 1
+        else:
+            report.retried += 1
+    return report

@@ -1,0 +1,256 @@
+"""Indicators counted from the case events of a real month (tests/evaluation/conftest.py), against
+figures worked out by hand."""
+
+from dataclasses import asdict
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from gridgov.accounts.queries import get_scope
+from gridgov.accounts.scope import Scope
+from gridgov.areas.models import Area
+from gridgov.cases.models import CaseEvent
+from gridgov.evaluation.errors import EvaluationSubjectNotFound, PeriodInvalid, RankingKeyInvalid
+from gridgov.evaluation.indicators import Counts, Indicator
+from gridgov.evaluation.queries import (
+    department_table,
+    evaluation_table,
+    indicator_row,
+    month_of,
+    period_from_dates,
+    rank_table,
+)
+from tests.evaluation.conftest import COMMUNITY_A, COMMUNITY_B, STREET, Town, local
+
+NOVEMBER = (local(11, 1, 0), local(12, 1, 0))
+EVERYTHING = Scope.everything()
+
+# Community A: A1, A2 closed on time; A3 reworked, overdue, closed late; A4 returned and open.
+A_COUNTS = Counts(
+    registered=4,
+    dispatched=4,  # A1, A2, A3 to 城管; A4 to 住建
+    handled=4,  # A1, A2, and A3 twice (before and after the rework)
+    handled_on_time=3,  # A3's second report came after its limit ran out
+    reworked=1,
+    reworked_after_dispatch=1,
+    returned=1,  # A4
+    closed=3,
+    closed_on_time=2,
+    due_for_closing=3,  # closed {A1, A2, A3} ∪ overdue {A3}
+    overdue=1,
+    overdue_open=0,  # A3 was handled after all
+    to_sign=3,  # the tasks of A1, A2, A3 (A4 was returned unsigned)
+    signed=4,  # A3's task signed again after the rework
+    signed_within_limit=3,
+    rated_cases=1,
+    resolved_cases=1,
+    ratings=1,
+    satisfied=1,
+)
+# Community B: B1 closed on time, rated not satisfied.
+B_COUNTS = Counts(
+    registered=1,
+    dispatched=1,
+    handled=1,
+    handled_on_time=1,
+    closed=1,
+    closed_on_time=1,
+    due_for_closing=1,
+    to_sign=1,
+    signed=1,
+    signed_within_limit=1,
+    rated_cases=1,
+    resolved_cases=0,
+    ratings=1,
+    satisfied=0,
+)
+
+
+def rates_of(row: Any) -> dict[str, Fraction | None]:
+    rates: dict[str, Fraction | None] = asdict(row.rates)
+    return rates
+
+
+def test_the_street_table_has_one_row_per_community(november: Town) -> None:
+    table = evaluation_table(EVERYTHING, STREET, *NOVEMBER)
+    assert [(row.unit.key, row.unit.name) for row in table.rows] == [
+        (COMMUNITY_A, "清波门社区"),
+        (COMMUNITY_B, "柳浪社区"),
+    ]
+    a, b = table.rows
+    assert a.counts == A_COUNTS
+    assert rates_of(a) == {
+        "closure_rate": Fraction(3, 3),
+        "on_time_closure_rate": Fraction(2, 3),
+        "rework_rate": Fraction(1, 4),
+        "accurate_dispatch_rate": Fraction(3, 4),  # (4 − 1) / 4
+        "return_rate": Fraction(1, 4),
+        "on_time_handling_rate": Fraction(3, 4),
+        "response_rate": Fraction(3, 3),
+        "resolution_rate": Fraction(1, 1),
+        "satisfaction_rate": Fraction(1, 1),
+    }
+    # 40 × 2/3 + 20 × (1 − 1/4) + 40 × 1 = 26⅔ + 15 + 40
+    assert a.score == Fraction(245, 3)
+
+    assert b.counts == B_COUNTS
+    assert rates_of(b) == {
+        "closure_rate": Fraction(1),
+        "on_time_closure_rate": Fraction(1),
+        "rework_rate": Fraction(0),
+        "accurate_dispatch_rate": Fraction(1),
+        "return_rate": Fraction(0),
+        "on_time_handling_rate": Fraction(1),
+        "response_rate": Fraction(1),
+        "resolution_rate": Fraction(0),
+        "satisfaction_rate": Fraction(0),
+    }
+    assert b.score == Fraction(60)  # 40 × 1 + 20 × 1 + 40 × 0
+
+    # The street as a whole: both communities, not 湖滨街道's case, not October's.
+    assert table.total is not None
+    assert table.total.unit.key == STREET
+    assert table.total.counts == A_COUNTS + B_COUNTS
+    assert table.total.rates.on_time_closure_rate == Fraction(3, 4)
+    assert table.total.rates.satisfaction_rate == Fraction(1, 2)
+    assert table.total.score == Fraction(66)  # 40 × 3/4 + 20 × (1 − 1/5) + 40 × 1/2
+
+
+def test_rankings_show_the_volume_and_leave_small_units_unranked(november: Town) -> None:
+    table = evaluation_table(EVERYTHING, STREET, *NOVEMBER)
+    # The scheme's minimum of 10 cases: both communities are listed, neither is ranked.
+    assert [(r.row.unit.key, r.rank, r.volume, r.is_sample_too_small) for r in rank_table(table)] == [
+        (COMMUNITY_A, None, 3, True),
+        (COMMUNITY_B, None, 1, True),
+    ]
+    # From 2 cases: A (3 cases) is ranked; B's 100 % on time from one case is not.
+    by_on_time = rank_table(table, Indicator.ON_TIME_CLOSURE_RATE, min_volume=2)
+    assert [(r.row.unit.key, r.value, r.rank, r.volume, r.is_sample_too_small) for r in by_on_time] == [
+        (COMMUNITY_A, Fraction(2, 3), 1, 3, False),
+        (COMMUNITY_B, Fraction(1), None, 1, True),
+    ]
+    # From 1 case both are ranked, and B's single case puts it on top.
+    assert [(r.row.unit.key, r.rank) for r in rank_table(table, Indicator.ON_TIME_CLOSURE_RATE, 1)] == [
+        (COMMUNITY_B, 1),
+        (COMMUNITY_A, 2),
+    ]
+    # Lower is better for the rework rate; the volume is the handled count.
+    assert [(r.row.unit.key, r.value, r.rank, r.volume) for r in rank_table(table, "rework_rate", 1)] == [
+        (COMMUNITY_B, Fraction(0), 1, 1),
+        (COMMUNITY_A, Fraction(1, 4), 2, 4),
+    ]
+    with pytest.raises(RankingKeyInvalid):
+        rank_table(table, "number_of_cases")
+
+
+def test_a_case_overdue_at_the_end_of_the_period_counts_as_due_and_not_closed(november: Town) -> None:
+    """Cut the month at 10 Nov 09:45: A3 ran out of time at 09:00 and was handled only at 10:00."""
+    row = indicator_row(EVERYTHING, Area.objects.get(pk=COMMUNITY_A), local(11, 1, 0), local(11, 10, 9, 45))
+    assert (row.counts.closed, row.counts.closed_on_time, row.counts.due_for_closing) == (2, 2, 3)
+    assert (row.counts.overdue, row.counts.overdue_open) == (1, 1)
+    assert row.rates.closure_rate == Fraction(2, 3)
+    # The rest of the month: A3 closed late, and nothing else fell due.
+    rest = indicator_row(EVERYTHING, Area.objects.get(pk=COMMUNITY_A), local(11, 10, 9, 45), local(12, 1, 0))
+    assert (rest.counts.closed, rest.counts.closed_on_time, rest.counts.due_for_closing) == (1, 0, 1)
+    assert (rest.counts.overdue, rest.counts.overdue_open, rest.counts.registered) == (0, 0, 0)
+    assert rest.rates.on_time_closure_rate == Fraction(0)
+
+
+def test_the_figures_come_from_events_not_from_the_case_rows(november: Town) -> None:
+    """Another period sees only its own events: October holds A0 alone."""
+    october = indicator_row(EVERYTHING, Area.objects.get(pk=STREET), local(10, 1, 0), local(11, 1, 0))
+    assert (october.counts.registered, october.counts.closed, october.counts.closed_on_time) == (1, 1, 1)
+    assert CaseEvent.objects.filter(case_id=november.cases["A0"], action="close").count() == 1
+
+
+def test_the_department_table_attributes_case_wide_events(november: Town) -> None:
+    table = department_table(EVERYTHING, *NOVEMBER, area_code=STREET)
+    urban, housing = november.departments["urban-management"], november.departments["housing"]
+    assert [row.unit.key for row in table.rows] == sorted([str(urban.pk), str(housing.pk)], key=int)
+    rows = {row.unit.key: row for row in table.rows}
+    assert rows[str(urban.pk)].counts == Counts(
+        registered=None,  # a case is registered before any department has it
+        dispatched=4,  # A1, A2, A3, B1
+        handled=5,
+        handled_on_time=4,
+        reworked=1,  # A3's failed check, against the department that reported it done
+        reworked_after_dispatch=1,
+        returned=0,
+        closed=4,
+        closed_on_time=3,
+        due_for_closing=4,
+        overdue=1,  # the overdue event names the departments holding the case
+        overdue_open=0,
+        to_sign=4,
+        signed=5,
+        signed_within_limit=4,
+        rated_cases=2,
+        resolved_cases=1,
+        ratings=2,
+        satisfied=1,
+    )
+    assert rows[str(urban.pk)].score == Fraction(66)  # 40 × 3/4 + 20 × (1 − 1/5) + 40 × 1/2
+    assert rows[str(housing.pk)].counts == Counts(registered=None, dispatched=1, returned=1)
+    assert rows[str(housing.pk)].rates.return_rate == Fraction(1)
+    assert rows[str(housing.pk)].score is None  # nothing it did is weighted
+    assert table.total is None
+
+
+def test_a_department_member_sees_their_own_department_only(november: Town) -> None:
+    scope = get_scope(november.users["housing_handler"])
+    table = department_table(scope, *NOVEMBER)
+    assert [row.unit.key for row in table.rows] == [str(november.departments["housing"].pk)]
+    assert table.rows[0].counts == Counts(registered=None, dispatched=1, returned=1)
+    with pytest.raises(EvaluationSubjectNotFound):
+        department_table(scope, *NOVEMBER, area_code=STREET)
+
+
+def test_a_community_worker_reads_their_community_only(november: Town) -> None:
+    scope = get_scope(november.users["community_a"])
+    own = evaluation_table(scope, COMMUNITY_A, *NOVEMBER, by="self")
+    assert [row.counts for row in own.rows] == [A_COUNTS]
+    for code in (STREET, COMMUNITY_B, "330102001052001", "999999999999"):
+        with pytest.raises(EvaluationSubjectNotFound):
+            evaluation_table(scope, code, *NOVEMBER)
+    # The community's table has a row per grid.
+    grids = evaluation_table(scope, COMMUNITY_A, *NOVEMBER)
+    assert [(row.unit.key, row.counts.registered, row.counts.closed) for row in grids.rows] == [
+        ("330102001051001", 2, 2),  # A1, A3
+        ("330102001051002", 2, 1),  # A2 closed, A4 open
+    ]
+
+
+def test_a_table_takes_a_handful_of_queries_whatever_the_number_of_cases(
+    november: Town, django_assert_num_queries: Any
+) -> None:
+    # the area, its children, the counts, the cases still overdue, the scheme
+    with django_assert_num_queries(5):
+        evaluation_table(EVERYTHING, STREET, *NOVEMBER)
+    # the area, the counts by department, the case-wide events, the cases still overdue, the
+    # departments, the scheme
+    with django_assert_num_queries(6):
+        department_table(EVERYTHING, *NOVEMBER, area_code=STREET)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (local(11, 2, 0), local(11, 1, 0)),  # backwards
+        (local(11, 1, 0), local(11, 1, 0)),  # empty
+        (local(1, 1, 0), datetime(2027, 6, 1, tzinfo=local(1, 1, 0).tzinfo)),  # too long
+        (datetime(2026, 11, 1), datetime(2026, 12, 1)),  # naive
+    ],
+)
+def test_bad_periods_are_refused(db: None, start: datetime, end: datetime) -> None:
+    with pytest.raises(PeriodInvalid):
+        evaluation_table(EVERYTHING, STREET, start, end)
+
+
+def test_the_default_period_is_the_local_month(db: None) -> None:
+    # 30 Nov 17:00 UTC is already 1 December in Shanghai.
+    period = month_of(datetime.fromisoformat("2026-11-30T17:00:00+00:00"))
+    assert (period.start, period.end) == (local(12, 1, 0), datetime(2027, 1, 1, tzinfo=local(1, 1, 0).tzinfo))
+    with pytest.raises(PeriodInvalid):
+        period_from_dates(local(11, 1, 0).date(), None)
