@@ -14,16 +14,22 @@ from gridgov.areas.actions import AreaRow, import_divisions, upsert_areas
 from gridgov.areas.demo_grids import GENERATOR_VERSION, generate_region
 from gridgov.areas.models import Area, BoundarySource
 from gridgov.catalogue.actions import create_district_departments, load_catalogue
+from gridgov.cases.models import Case
 from gridgov.catalogue.models import Department
 from gridgov.core.area_codes import Level
 from gridgov.core.audit import record_audit_event
 from gridgov.demo import hangzhou
+from gridgov.demo.cases import load_demo_cases
 from gridgov.demo.models import DemoLoad
 
 ACTOR = "manage.py load_demo"
 DEMO_PASSWORD = "gridgov-demo"
 # Seed of the grid generator: the same seed draws the same grids on every machine.
 DEMO_SEED = 20261122
+# Bumped whenever the demo's content changes (grids, catalogue, users, cases), so `make demo`
+# on an older database loads the new content; stored in DemoLoad.generator_version.
+DEMO_VERSION = GENERATOR_VERSION * 100 + 2
+DEMO_CASES = 300
 
 
 def geojson_of(geometry: BaseGeometry) -> dict[str, Any]:
@@ -33,7 +39,7 @@ def geojson_of(geometry: BaseGeometry) -> dict[str, Any]:
 
 
 def demo_is_loaded() -> bool:
-    return DemoLoad.objects.filter(generator_version=GENERATOR_VERSION).exists()
+    return DemoLoad.objects.filter(generator_version=DEMO_VERSION).exists()
 
 
 def load_demo(
@@ -72,9 +78,13 @@ def load_demo(
 
     report["users"] = create_demo_users()
     say("Users: " + ", ".join(report["users"]))
+
+    if not Case.objects.exists():
+        report["cases"] = load_demo_cases(DEMO_CASES, say=say)
+        say(f"Cases: {report['cases']}")
     report["seconds"] = round(time.monotonic() - started, 1)
     with transaction.atomic():
-        DemoLoad.objects.create(generator_version=GENERATOR_VERSION, report=report)
+        DemoLoad.objects.create(generator_version=DEMO_VERSION, report=report)
         record_audit_event(action="load_demo", subject_type="demo", actor_label=ACTOR, data=report)
     return report
 

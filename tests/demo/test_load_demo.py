@@ -9,6 +9,7 @@ from gridgov.accounts.models import User
 from gridgov.accounts.queries import get_scope
 from gridgov.areas import geometry
 from gridgov.areas.models import Area, BoundarySource
+from gridgov.cases.models import Case, CaseEvent
 from gridgov.catalogue.models import Department
 from gridgov.demo.actions import DEMO_PASSWORD, load_demo
 from gridgov.demo.models import DemoLoad
@@ -57,6 +58,19 @@ def test_demo_loads_hangzhou_with_generated_grids_once() -> None:
     client = Client()
     assert client.login(username="grid_worker", password=DEMO_PASSWORD)
     assert [a["level"] for a in client.get("/api/v1/areas/").json()["items"]] == ["grid"]
+
+    # A month of cases, replayed through the real actions: every case has its report event, and
+    # its events explain its state.
+    cases = Case.objects.all()
+    assert cases.count() == 300
+    statuses = set(cases.values_list("status", flat=True))
+    assert statuses >= {"reported", "registered", "dispatched", "closed", "rated", "voided", "suspended"}, statuses
+    assert CaseEvent.objects.filter(action="report").count() == 300
+    for case in cases.order_by("?")[:20]:
+        last = CaseEvent.objects.filter(case=case).exclude(to_status="").order_by("occurred_at", "id").last()
+        assert last is not None and last.to_status == case.status, case.number
+    assert CaseEvent.objects.filter(action="overdue").exists()
+    assert CaseEvent.objects.filter(action="warning").exists()
 
     # A second load does nothing at all.
     areas_before = Area.objects.count()

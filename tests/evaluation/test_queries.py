@@ -7,10 +7,12 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+import time_machine
 
 from gridgov.accounts.queries import get_scope
 from gridgov.accounts.scope import Scope
 from gridgov.areas.models import Area
+from gridgov.cases import actions
 from gridgov.cases.models import CaseEvent
 from gridgov.evaluation.errors import EvaluationSubjectNotFound, PeriodInvalid, RankingKeyInvalid
 from gridgov.evaluation.indicators import Counts, Indicator
@@ -22,7 +24,7 @@ from gridgov.evaluation.queries import (
     period_from_dates,
     rank_table,
 )
-from tests.evaluation.conftest import COMMUNITY_A, COMMUNITY_B, STREET, Town, local
+from tests.evaluation.conftest import COMMUNITY_A, COMMUNITY_B, GRID_A1, STREET, Story, Town, local
 
 NOVEMBER = (local(11, 1, 0), local(12, 1, 0))
 EVERYTHING = Scope.everything()
@@ -254,3 +256,56 @@ def test_the_default_period_is_the_local_month(db: None) -> None:
     assert (period.start, period.end) == (local(12, 1, 0), datetime(2027, 1, 1, tzinfo=local(1, 1, 0).tzinfo))
     with pytest.raises(PeriodInvalid):
         period_from_dates(local(11, 1, 0).date(), None)
+
+
+def test_a_department_still_holding_an_overdue_case_at_the_end(november: Town) -> None:
+    """Cut at 10 Nov 09:45: A3 is red at 城管, which has not reported it done yet."""
+    table = department_table(EVERYTHING, local(11, 1, 0), local(11, 10, 9, 45), area_code=STREET)
+    urban = next(
+        row for row in table.rows if row.unit.key == str(november.departments["urban-management"].pk)
+    )
+    assert (urban.counts.overdue, urban.counts.overdue_open) == (1, 1)
+    assert (urban.counts.closed, urban.counts.due_for_closing) == (3, 4)  # A1, A2, B1 ∪ A3
+
+
+def test_a_whistle_counts_for_every_department_it_calls(town: Town) -> None:
+    """吹哨: two departments, one rework of both, then closed and rated satisfied."""
+    story = Story(town)
+    case_id = story.report(local(11, 2, 9), GRID_A1, "井盖破损")
+    ids = [town.departments["urban-management"].pk, town.departments["housing"].pk]
+    with time_machine.travel(local(11, 2, 9, 10), tick=False):
+        actions.whistle_case(case_id, actor=town.users["dispatcher"], department_ids=ids)
+    for round_start, passed in ((10, False), (12, True)):
+        for offset, handler in enumerate(("handler", "housing_handler")):
+            story.sign(local(11, 2, round_start, offset), case_id, handler)
+            story.done(local(11, 2, round_start, 10 + offset), case_id, handler)
+        story.check(local(11, 2, round_start, 30), case_id, passed=passed)
+    story.close(local(11, 2, 13), case_id)
+    story.rate(local(11, 2, 14), case_id, satisfied=True)
+
+    area = indicator_row(EVERYTHING, Area.objects.get(pk=COMMUNITY_A), *NOVEMBER)
+    assert (area.counts.dispatched, area.counts.handled, area.counts.reworked) == (1, 2, 1)
+    assert area.rates.rework_rate == Fraction(1, 2)
+    assert area.rates.accurate_dispatch_rate == Fraction(0)  # (1 − 1) / 1
+    rows = {
+        row.unit.key: row.counts for row in department_table(EVERYTHING, *NOVEMBER, area_code=STREET).rows
+    }
+    for department_id in ids:
+        assert rows[str(department_id)] == Counts(
+            registered=None,
+            dispatched=1,
+            handled=2,
+            handled_on_time=2,
+            reworked=1,
+            reworked_after_dispatch=1,
+            closed=1,
+            closed_on_time=1,
+            due_for_closing=1,
+            to_sign=1,
+            signed=2,
+            signed_within_limit=1,
+            rated_cases=1,
+            resolved_cases=1,
+            ratings=1,
+            satisfied=1,
+        )
