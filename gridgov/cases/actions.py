@@ -167,10 +167,16 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
             lat=report.lat,
             address=report.address.strip()[:200],
             is_urgent=report.is_urgent,
-            reporter=actor if actor is not None and actor.is_authenticated and not report.is_anonymous else None,
+            reporter=actor
+            if actor is not None and actor.is_authenticated and not report.is_anonymous
+            else None,
             reporter_name="" if report.is_anonymous else report.reporter_name.strip()[:60],
-            reporter_contact_encrypted="" if report.is_anonymous else encrypt_text(report.reporter_contact.strip()),
-            reporter_contact_masked="" if report.is_anonymous else mask_contact(report.reporter_contact.strip()),
+            reporter_contact_encrypted=""
+            if report.is_anonymous
+            else encrypt_text(report.reporter_contact.strip()),
+            reporter_contact_masked=""
+            if report.is_anonymous
+            else mask_contact(report.reporter_contact.strip()),
             is_anonymous=report.is_anonymous,
             idempotency_key=report.idempotency_key,
             reported_at=moment,
@@ -190,10 +196,18 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
             _register(case, actor, note="trusted source: registered at once", category=category)
         publish_after_commit("case.reported", case)
     found = find_duplicates(
-        category_id=case.category_id, lon=case.lon, lat=case.lat, reported_at=case.reported_at, exclude_id=case.pk
+        category_id=case.category_id,
+        lon=case.lon,
+        lat=case.lat,
+        reported_at=case.reported_at,
+        exclude_id=case.pk,
     )
     # Offer only the duplicates the reporter may read (staff: their scope; a resident: their own).
-    visible = set(cases_for(actor).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True)) if actor else set()
+    visible = (
+        set(cases_for(actor).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
+        if actor
+        else set()
+    )
     return ReportResult(case, True, [c for c in found if c.pk in visible])
 
 
@@ -226,7 +240,9 @@ def _named_areas() -> tuple[tuple[str, str, int], ...]:
     depth = {Level.DISTRICT: 1, Level.STREET: 2, Level.COMMUNITY: 3}
     rows = Area.objects.filter(level__in=list(depth)).values_list("name", "code", "level")
     # "市辖区" and one-character names match too much to mean anything.
-    return tuple((name, code, depth[Level(level)]) for name, code, level in rows if len(name) >= 3 and name != "市辖区")
+    return tuple(
+        (name, code, depth[Level(level)]) for name, code, level in rows if len(name) >= 3 and name != "市辖区"
+    )
 
 
 def match_address(address: str) -> Area | None:
@@ -349,7 +365,9 @@ def area_staff(area_code: str | None, roles: Iterable[str]) -> list[User]:
     )
 
 
-def notify(users: Iterable[User], case: Case, *, kind: str, title: str, body: str = "", dedupe: str = "") -> None:
+def notify(
+    users: Iterable[User], case: Case, *, kind: str, title: str, body: str = "", dedupe: str = ""
+) -> None:
     notify_users(
         users,
         kind=kind,
@@ -401,7 +419,9 @@ def actor_task(case: Case, actor: User | None, statuses: Iterable[str]) -> CaseT
 # ── the closed loop ─────────────────────────────────────────────────────────────────────────
 
 
-def _register(case: Case, actor: User | None, *, note: str = "", category: CaseCategory | None = None) -> None:
+def _register(
+    case: Case, actor: User | None, *, note: str = "", category: CaseCategory | None = None
+) -> None:
     if category is not None:
         case.category = category
     rule = rule_for(case.category)
@@ -433,13 +453,26 @@ def verify_case(case_id: int, *, actor: User, is_genuine: bool, note: str = "") 
     """核实: a grid worker confirms on site that a public report is genuine (or not)."""
     with transaction.atomic():
         step = begin(case_id, actor, Action.VERIFY)
-        record_event(step.case, Action.VERIFY, step.from_status, step.from_status, actor, note=note, data={"genuine": is_genuine})
+        record_event(
+            step.case,
+            Action.VERIFY,
+            step.from_status,
+            step.from_status,
+            actor,
+            note=note,
+            data={"genuine": is_genuine},
+        )
         save(step.case)
     return step.case
 
 
 def register_case(
-    case_id: int, *, actor: User, category_code: str | None = None, is_urgent: bool | None = None, note: str = "",
+    case_id: int,
+    *,
+    actor: User,
+    category_code: str | None = None,
+    is_urgent: bool | None = None,
+    note: str = "",
     expected_version: int | None = None,
 ) -> Case:
     """立案: accept a report as a case, set its category and the level that will handle it."""
@@ -488,10 +521,20 @@ def merge_case(case_id: int, *, into_case_id: int, actor: User, note: str = "") 
         step.case.merged_into = target
         step.case.closed_at = now()
         save(step.case, "status", "merged_into", "closed_at")
-        record_event(step.case, Action.MERGE, step.from_status, step.case.status, actor, note=note, data={"into": target.number})
+        record_event(
+            step.case,
+            Action.MERGE,
+            step.from_status,
+            step.case.status,
+            actor,
+            note=note,
+            data={"into": target.number},
+        )
         target.me_too_count += 1 + step.case.me_too_count
         save(target, "me_too_count")
-        record_event(target, Action.ME_TOO, target.status, target.status, actor, data={"merged": step.case.number})
+        record_event(
+            target, Action.ME_TOO, target.status, target.status, actor, data={"merged": step.case.number}
+        )
     return step.case
 
 
@@ -525,7 +568,16 @@ def handle_locally(case_id: int, *, actor: User, note: str = "", expected_versio
         step.case.status = CaseStatus.IN_PROGRESS
         step.case.dispatched_at = step.case.dispatched_at or now()
         start_clock(step.case, "handle", now())
-        save(step.case, "status", "dispatched_at", "limit_started_at", "due_at", "limit_unit", "light", "is_overdue")
+        save(
+            step.case,
+            "status",
+            "dispatched_at",
+            "limit_started_at",
+            "due_at",
+            "limit_unit",
+            "light",
+            "is_overdue",
+        )
         record_event(step.case, Action.HANDLE_LOCALLY, step.from_status, step.case.status, actor, note=note)
     return step.case
 
@@ -547,7 +599,9 @@ def propose_dispatch(case: Case) -> routing.Proposal:
     return routing.propose_unit(case.level, list(functions), by_function)
 
 
-def _create_tasks(case: Case, departments: Sequence[Department], *, whistle: bool, start: datetime) -> list[CaseTask]:
+def _create_tasks(
+    case: Case, departments: Sequence[Department], *, whistle: bool, start: datetime
+) -> list[CaseTask]:
     sign_limit = timing.limit_for(case.category, "sign", urgent=case.is_urgent, level=case.level)
     sign_plan = timing.schedule(start, sign_limit)
     tasks = []
@@ -592,8 +646,10 @@ def dispatch_case(
         chosen = list(department_ids or proposal.department_ids)
         if len(chosen) != 1:
             raise CaseInputInvalid(
-                details={"departments": "dispatch sends to exactly one department; use whistle for several",
-                         "proposal": proposal.reason}
+                details={
+                    "departments": "dispatch sends to exactly one department; use whistle for several",
+                    "proposal": proposal.reason,
+                }
             )
         departments = _departments(chosen)
         start = now()
@@ -601,20 +657,49 @@ def dispatch_case(
         step.case.dispatched_at = start
         start_clock(step.case, "handle", start)
         _create_tasks(step.case, departments, whistle=False, start=start)
-        save(step.case, "status", "dispatched_at", "limit_started_at", "due_at", "limit_unit", "light", "is_overdue")
+        save(
+            step.case,
+            "status",
+            "dispatched_at",
+            "limit_started_at",
+            "due_at",
+            "limit_unit",
+            "light",
+            "is_overdue",
+        )
         overridden = list(proposal.department_ids) != chosen
         record_event(
-            step.case, Action.DISPATCH, step.from_status, step.case.status, actor, note=note,
+            step.case,
+            Action.DISPATCH,
+            step.from_status,
+            step.case.status,
+            actor,
+            note=note,
             department=departments[0],
-            data={"proposal": list(proposal.department_ids), "overridden": overridden, "due_at": step.case.due_at.isoformat() if step.case.due_at else None},
+            data={
+                "proposal": list(proposal.department_ids),
+                "overridden": overridden,
+                "due_at": step.case.due_at.isoformat() if step.case.due_at else None,
+            },
         )
-        notify(department_users(chosen), step.case, kind="new_task", title=f"新任务 {step.case.number}", dedupe="dispatch")
+        notify(
+            department_users(chosen),
+            step.case,
+            kind="new_task",
+            title=f"新任务 {step.case.number}",
+            dedupe="dispatch",
+        )
         publish_after_commit("case.dispatched", step.case, {"departments": chosen})
     return step.case
 
 
 def whistle_case(
-    case_id: int, *, actor: User, department_ids: Sequence[int], note: str = "", expected_version: int | None = None
+    case_id: int,
+    *,
+    actor: User,
+    department_ids: Sequence[int],
+    note: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     """吹哨报到: call several departments at once; each gets its own task and must report in."""
     if len(set(department_ids)) < 2:
@@ -627,12 +712,32 @@ def whistle_case(
         step.case.dispatched_at = step.case.dispatched_at or start
         start_clock(step.case, "handle", start)
         _create_tasks(step.case, departments, whistle=True, start=start)
-        save(step.case, "status", "dispatched_at", "limit_started_at", "due_at", "limit_unit", "light", "is_overdue")
+        save(
+            step.case,
+            "status",
+            "dispatched_at",
+            "limit_started_at",
+            "due_at",
+            "limit_unit",
+            "light",
+            "is_overdue",
+        )
         record_event(
-            step.case, Action.WHISTLE, step.from_status, step.case.status, actor, note=note,
+            step.case,
+            Action.WHISTLE,
+            step.from_status,
+            step.case.status,
+            actor,
+            note=note,
             data={"departments": [d.pk for d in departments]},
         )
-        notify(department_users([d.pk for d in departments]), step.case, kind="new_task", title=f"吹哨报到 {step.case.number}", dedupe="whistle")
+        notify(
+            department_users([d.pk for d in departments]),
+            step.case,
+            kind="new_task",
+            title=f"吹哨报到 {step.case.number}",
+            dedupe="whistle",
+        )
     return step.case
 
 
@@ -645,8 +750,19 @@ def sign_case(case_id: int, *, actor: User, note: str = "") -> Case:
         task.save(update_fields=["status", "signed_at"])
         step.case.status = CaseStatus.IN_PROGRESS
         save(step.case, "status")
-        record_event(step.case, Action.SIGN, step.from_status, step.case.status, actor, note=note, department=task.department,
-                     data={"task": task.pk, "within_limit": bool(task.sign_due_at and task.signed_at <= task.sign_due_at)})
+        record_event(
+            step.case,
+            Action.SIGN,
+            step.from_status,
+            step.case.status,
+            actor,
+            note=note,
+            department=task.department,
+            data={
+                "task": task.pk,
+                "within_limit": bool(task.sign_due_at and task.signed_at <= task.sign_due_at),
+            },
+        )
     return step.case
 
 
@@ -666,8 +782,23 @@ def return_case(case_id: int, *, actor: User, reason: str) -> Case:
         elif all(t.status == CaseTask.Status.DONE for t in remaining):
             step.case.status = CaseStatus.HANDLED
         save(step.case, "status", "limit_started_at", "due_at", "limit_unit", "light")
-        record_event(step.case, Action.RETURN, step.from_status, step.case.status, actor, note=reason, department=task.department, data={"task": task.pk})
-        notify(area_staff(step.case.area_id, [Role.DISPATCHER, Role.LEADER]), step.case, kind="returned", title=f"回退 {step.case.number}", body=reason)
+        record_event(
+            step.case,
+            Action.RETURN,
+            step.from_status,
+            step.case.status,
+            actor,
+            note=reason,
+            department=task.department,
+            data={"task": task.pk},
+        )
+        notify(
+            area_staff(step.case.area_id, [Role.DISPATCHER, Role.LEADER]),
+            step.case,
+            kind="returned",
+            title=f"回退 {step.case.number}",
+            body=reason,
+        )
     return step.case
 
 
@@ -687,24 +818,47 @@ def report_done(case_id: int, *, actor: User, note: str, photos: Sequence[PhotoU
             department = task.department
             tasks = live_tasks(step.case)
         elif not (step.roles & (lifecycle.GRID_STAFF | {lifecycle.LEADER, lifecycle.ADMINISTRATOR})):
-            raise TransitionNotAllowed(details={"reason": "only the grid or community reports local handling"})
+            raise TransitionNotAllowed(
+                details={"reason": "only the grid or community reports local handling"}
+            )
         all_done = all(t.status == CaseTask.Status.DONE for t in tasks)
         if all_done:
             step.case.status = CaseStatus.HANDLED
             stop_clock(step.case, "handled")
         save(step.case, "status", "limit_started_at", "due_at", "limit_unit", "light")
-        event = record_event(step.case, Action.REPORT_DONE, step.from_status, step.case.status, actor, note=note, department=department,
-                             data={"on_time": not step.case.is_overdue})
+        event = record_event(
+            step.case,
+            Action.REPORT_DONE,
+            step.from_status,
+            step.case.status,
+            actor,
+            note=note,
+            department=department,
+            data={"on_time": not step.case.is_overdue},
+        )
         for upload, content_type in checked_photos:
-            CasePhoto.objects.create(case=step.case, event=event, kind=CasePhoto.Kind.AFTER,
-                                     image=ContentFile(upload.content, name=safe_file_name(upload.name, content_type)),
-                                     content_type=content_type, size_bytes=len(upload.content))
+            CasePhoto.objects.create(
+                case=step.case,
+                event=event,
+                kind=CasePhoto.Kind.AFTER,
+                image=ContentFile(upload.content, name=safe_file_name(upload.name, content_type)),
+                content_type=content_type,
+                size_bytes=len(upload.content),
+            )
         if all_done:
-            notify(area_staff(step.case.area_id, [Role.GRID_WORKER]), step.case, kind="new_task", title=f"待核查 {step.case.number}", dedupe="check")
+            notify(
+                area_staff(step.case.area_id, [Role.GRID_WORKER]),
+                step.case,
+                kind="new_task",
+                title=f"待核查 {step.case.number}",
+                dedupe="check",
+            )
     return step.case
 
 
-def check_case(case_id: int, *, actor: User, passed: bool, note: str = "", photos: Sequence[PhotoUpload] = ()) -> Case:
+def check_case(
+    case_id: int, *, actor: User, passed: bool, note: str = "", photos: Sequence[PhotoUpload] = ()
+) -> Case:
     """核查: on site after handling. Pass → ready to close; fail → rework (返工) by the same units."""
     checked_photos = [(p, photo_content_type(p.content)) for p in photos]
     action = Action.CHECK_PASS if passed else Action.CHECK_FAIL
@@ -725,13 +879,34 @@ def check_case(case_id: int, *, actor: User, passed: bool, note: str = "", photo
                 task.status, task.done_at, task.signed_at = CaseTask.Status.PENDING, None, None
                 task.due_at = step.case.due_at
                 task.save(update_fields=["status", "done_at", "signed_at", "due_at"])
-            save(step.case, "status", "rework_count", "limit_started_at", "due_at", "limit_unit", "light", "is_overdue")
-            notify(department_users([t.department_id for t in tasks]), step.case, kind="new_task", title=f"返工 {step.case.number}", body=note, dedupe="rework")
+            save(
+                step.case,
+                "status",
+                "rework_count",
+                "limit_started_at",
+                "due_at",
+                "limit_unit",
+                "light",
+                "is_overdue",
+            )
+            notify(
+                department_users([t.department_id for t in tasks]),
+                step.case,
+                kind="new_task",
+                title=f"返工 {step.case.number}",
+                body=note,
+                dedupe="rework",
+            )
         event = record_event(step.case, action, step.from_status, step.case.status, actor, note=note)
         for upload, content_type in checked_photos:
-            CasePhoto.objects.create(case=step.case, event=event, kind=CasePhoto.Kind.CHECK,
-                                     image=ContentFile(upload.content, name=safe_file_name(upload.name, content_type)),
-                                     content_type=content_type, size_bytes=len(upload.content))
+            CasePhoto.objects.create(
+                case=step.case,
+                event=event,
+                kind=CasePhoto.Kind.CHECK,
+                image=ContentFile(upload.content, name=safe_file_name(upload.name, content_type)),
+                content_type=content_type,
+                size_bytes=len(upload.content),
+            )
     return step.case
 
 
@@ -743,7 +918,15 @@ def close_case(case_id: int, *, actor: User, note: str = "", expected_version: i
         step.case.closed_at = now()
         save(step.case, "status", "closed_at")
         on_time = not CaseEvent.objects.filter(case=step.case, action="overdue").exists()
-        record_event(step.case, Action.CLOSE, step.from_status, step.case.status, actor, note=note, data={"on_time": on_time})
+        record_event(
+            step.case,
+            Action.CLOSE,
+            step.from_status,
+            step.case.status,
+            actor,
+            note=note,
+            data={"on_time": on_time},
+        )
         publish_after_commit("case.closed", step.case)
     return step.case
 
@@ -765,8 +948,15 @@ def rate_case(case_id: int, *, actor: User, rating: int, satisfied: bool, commen
                 task.status = CaseTask.Status.CANCELLED
                 task.save(update_fields=["status"])
         save(step.case, "rating", "is_satisfied", "status", "reopen_count", "closed_at")
-        record_event(step.case, Action.RATE, step.from_status, step.case.status, actor, note=comment,
-                     data={"rating": rating, "satisfied": satisfied})
+        record_event(
+            step.case,
+            Action.RATE,
+            step.from_status,
+            step.case.status,
+            actor,
+            note=comment,
+            data={"rating": rating, "satisfied": satisfied},
+        )
         publish_after_commit("case.rated", step.case, {"rating": rating, "satisfied": satisfied})
     return step.case
 
@@ -781,7 +971,9 @@ def request_suspension(case_id: int, *, actor: User, reason: str) -> CaseRequest
     return _request(case_id, actor, Action.REQUEST_SUSPENSION, CaseRequest.Kind.SUSPENSION, reason, None)
 
 
-def _request(case_id: int, actor: User, action: Action, kind: str, reason: str, extra_hours: int | None) -> CaseRequest:
+def _request(
+    case_id: int, actor: User, action: Action, kind: str, reason: str, extra_hours: int | None
+) -> CaseRequest:
     if not reason.strip():
         raise CaseInputInvalid(details={"reason": "required"})
     if kind == CaseRequest.Kind.EXTENSION and (extra_hours is None or not 1 <= extra_hours <= 720):
@@ -790,10 +982,27 @@ def _request(case_id: int, actor: User, action: Action, kind: str, reason: str, 
         step = begin(case_id, actor, action)
         if CaseRequest.objects.filter(case=step.case, kind=kind, status=CaseRequest.Status.PENDING).exists():
             raise TransitionNotAllowed(details={"reason": f"a {kind} request is already pending"})
-        request = CaseRequest.objects.create(case=step.case, kind=kind, reason=reason, extra_hours=extra_hours, requested_by=actor)
+        request = CaseRequest.objects.create(
+            case=step.case, kind=kind, reason=reason, extra_hours=extra_hours, requested_by=actor
+        )
         save(step.case)
-        record_event(step.case, action, step.from_status, step.from_status, actor, note=reason, data={"request": request.pk, "extra_hours": extra_hours})
-        notify(area_staff(step.case.area_id, [Role.LEADER]), step.case, kind="info", title=f"待审批 {step.case.number}", body=reason, dedupe=f"request{request.pk}")
+        record_event(
+            step.case,
+            action,
+            step.from_status,
+            step.from_status,
+            actor,
+            note=reason,
+            data={"request": request.pk, "extra_hours": extra_hours},
+        )
+        notify(
+            area_staff(step.case.area_id, [Role.LEADER]),
+            step.case,
+            kind="info",
+            title=f"待审批 {step.case.number}",
+            body=reason,
+            dedupe=f"request{request.pk}",
+        )
     return request
 
 
@@ -802,7 +1011,9 @@ def decide_request(request_id: int, *, actor: User, approve: bool, note: str = "
     request = CaseRequest.objects.filter(pk=request_id).first()
     if request is None:
         raise CaseNotFound(details={"request": request_id})
-    action = Action.DECIDE_EXTENSION if request.kind == CaseRequest.Kind.EXTENSION else Action.DECIDE_SUSPENSION
+    action = (
+        Action.DECIDE_EXTENSION if request.kind == CaseRequest.Kind.EXTENSION else Action.DECIDE_SUSPENSION
+    )
     with transaction.atomic():
         step = begin(request.case_id, actor, action)
         request = CaseRequest.objects.select_for_update().get(pk=request_id)
@@ -819,17 +1030,36 @@ def decide_request(request_id: int, *, actor: User, approve: bool, note: str = "
             cancel_deadlines(SUBJECT, str(case.pk), kinds=[WARN, OVERDUE], reason="extension approved")
             case.due_at = new_due
             case.is_overdue = False
-            case.light = timing.light_at(case.limit_started_at, new_due, case.limit_unit, now()) or Light.GREEN
-            schedule_deadline(WARN, SUBJECT, str(case.pk), timing.warn_point(case.limit_started_at, new_due, limit), started_at=case.limit_started_at)
+            case.light = (
+                timing.light_at(case.limit_started_at, new_due, case.limit_unit, now()) or Light.GREEN
+            )
+            schedule_deadline(
+                WARN,
+                SUBJECT,
+                str(case.pk),
+                timing.warn_point(case.limit_started_at, new_due, limit),
+                started_at=case.limit_started_at,
+            )
             schedule_deadline(OVERDUE, SUBJECT, str(case.pk), new_due, started_at=case.limit_started_at)
-            case.tasks.filter(status__in=[CaseTask.Status.PENDING, CaseTask.Status.SIGNED]).update(due_at=new_due)
+            case.tasks.filter(status__in=[CaseTask.Status.PENDING, CaseTask.Status.SIGNED]).update(
+                due_at=new_due
+            )
             data["due_at"] = new_due.isoformat()
         if approve and request.kind == CaseRequest.Kind.SUSPENSION:
             remaining = timing.remaining_working_seconds(now(), case.due_at) if case.due_at else 0.0
             case.suspended_remaining_seconds = int(remaining)
             stop_clock(case, "suspended")
             case.status = CaseStatus.SUSPENDED
-        save(case, "due_at", "is_overdue", "light", "status", "suspended_remaining_seconds", "limit_started_at", "limit_unit")
+        save(
+            case,
+            "due_at",
+            "is_overdue",
+            "light",
+            "status",
+            "suspended_remaining_seconds",
+            "limit_started_at",
+            "limit_unit",
+        )
         record_event(case, action, step.from_status, case.status, actor, note=note, data=data)
     return request
 
@@ -847,12 +1077,24 @@ def resume_case(case_id: int, *, actor: User, note: str = "") -> Case:
         case.status, case.light, case.suspended_remaining_seconds = CaseStatus.IN_PROGRESS, Light.GREEN, None
         schedule_deadline(WARN, SUBJECT, str(case.pk), timing.warn_point(start, due, limit), started_at=start)
         schedule_deadline(OVERDUE, SUBJECT, str(case.pk), due, started_at=start)
-        save(case, "limit_started_at", "due_at", "limit_unit", "status", "light", "suspended_remaining_seconds")
-        record_event(case, Action.RESUME, step.from_status, case.status, actor, note=note, data={"due_at": due.isoformat()})
+        save(
+            case, "limit_started_at", "due_at", "limit_unit", "status", "light", "suspended_remaining_seconds"
+        )
+        record_event(
+            case,
+            Action.RESUME,
+            step.from_status,
+            case.status,
+            actor,
+            note=note,
+            data={"due_at": due.isoformat()},
+        )
     return case
 
 
-def escalate_case(case_id: int, *, actor: User | None, reason: str, expected_version: int | None = None) -> Case:
+def escalate_case(
+    case_id: int, *, actor: User | None, reason: str, expected_version: int | None = None
+) -> Case:
     """上报: one level up (grid → community → street → district), never past the district.
 
     The new level's centre decides again: running tasks are cancelled and the case waits for
@@ -874,8 +1116,15 @@ def escalate_case(case_id: int, *, actor: User | None, reason: str, expected_ver
             case.status = CaseStatus.REGISTERED
             stop_clock(case, "escalated")
         save(case, "level", "handling_area", "status", "limit_started_at", "due_at", "limit_unit", "light")
-        record_event(case, Action.ESCALATE, step.from_status, case.status, actor, note=reason,
-                     data={"from_level": from_level, "to_level": target_level})
+        record_event(
+            case,
+            Action.ESCALATE,
+            step.from_status,
+            case.status,
+            actor,
+            note=reason,
+            data={"from_level": from_level, "to_level": target_level},
+        )
         staff = area_staff(case.handling_area_id, [Role.DISPATCHER, Role.LEADER])
         notify(staff, case, kind="new_task", title=f"上报 {case.number}", body=reason, dedupe="escalate")
         publish_after_commit("case.escalated", case, {"level": target_level})
@@ -895,12 +1144,25 @@ def supervise_case(case_id: int, *, actor: User, instruction: str, due_hours: fl
             if not 0 < due_hours <= 720:
                 raise CaseInputInvalid(details={"due_hours": "0 to 720 working hours"})
             due = timing.extend_due(now(), due_hours)
-            schedule_deadline(SUPERVISION_DUE, SUBJECT, str(case.pk), due, started_at=now(), data={"by": actor.pk})
+            schedule_deadline(
+                SUPERVISION_DUE, SUBJECT, str(case.pk), due, started_at=now(), data={"by": actor.pk}
+            )
             data["due_at"] = due.isoformat()
         save(case, "supervision_count")
-        record_event(case, Action.SUPERVISE, step.from_status, case.status, actor, note=instruction, data=data)
-        recipients = department_users(t.department_id for t in live_tasks(case)) or area_staff(case.handling_area_id, [Role.GRID_LEADER, Role.COMMUNITY_WORKER, Role.DISPATCHER])
-        notify(recipients, case, kind="supervision", title=f"督办 {case.number}", body=instruction, dedupe="supervise")
+        record_event(
+            case, Action.SUPERVISE, step.from_status, case.status, actor, note=instruction, data=data
+        )
+        recipients = department_users(t.department_id for t in live_tasks(case)) or area_staff(
+            case.handling_area_id, [Role.GRID_LEADER, Role.COMMUNITY_WORKER, Role.DISPATCHER]
+        )
+        notify(
+            recipients,
+            case,
+            kind="supervision",
+            title=f"督办 {case.number}",
+            body=instruction,
+            dedupe="supervise",
+        )
     return case
 
 
@@ -916,7 +1178,9 @@ def warn_case(case_id: int, *, step: str = "handle") -> str:
         case.light = Light.YELLOW
         save(case, "light")
         record_event(case, "warning", case.status, case.status, None, data={"step": step})
-        holders = department_users(t.department_id for t in live_tasks(case)) or area_staff(case.handling_area_id, [Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_WORKER])
+        holders = department_users(t.department_id for t in live_tasks(case)) or area_staff(
+            case.handling_area_id, [Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_WORKER]
+        )
         notify(holders, case, kind="warning", title=f"即将超期 {case.number}", dedupe="warn")
     return "warned"
 
@@ -929,8 +1193,17 @@ def mark_overdue(case_id: int) -> str:
             return "skipped: not running"
         case.light, case.is_overdue = Light.RED, True
         save(case, "light", "is_overdue")
-        record_event(case, "overdue", case.status, case.status, None,
-                     data={"due_at": case.due_at.isoformat() if case.due_at else None, "departments": [t.department_id for t in live_tasks(case)]})
+        record_event(
+            case,
+            "overdue",
+            case.status,
+            case.status,
+            None,
+            data={
+                "due_at": case.due_at.isoformat() if case.due_at else None,
+                "departments": [t.department_id for t in live_tasks(case)],
+            },
+        )
         holders = department_users(t.department_id for t in live_tasks(case))
         leaders = area_staff(case.handling_area_id, [Role.LEADER])
         notify([*holders, *leaders], case, kind="overdue", title=f"已超期 {case.number}", dedupe="overdue")
@@ -947,8 +1220,22 @@ def sign_overdue(case_id: int, task_id: int) -> str:
         if task is None or task.status != CaseTask.Status.PENDING:
             return "skipped: signed or gone"
         case = Case.objects.get(pk=case_id)
-        record_event(case, "sign_overdue", case.status, case.status, None, department=task.department, data={"task": task.pk})
-        notify(department_users([task.department_id]), case, kind="overdue", title=f"签收超时 {case.number}", dedupe=f"sign{task.pk}")
+        record_event(
+            case,
+            "sign_overdue",
+            case.status,
+            case.status,
+            None,
+            department=task.department,
+            data={"task": task.pk},
+        )
+        notify(
+            department_users([task.department_id]),
+            case,
+            kind="overdue",
+            title=f"签收超时 {case.number}",
+            dedupe=f"sign{task.pk}",
+        )
     return "sign overdue"
 
 
@@ -958,5 +1245,11 @@ def supervision_missed(case_id: int) -> str:
         if case is None or case.status not in lifecycle.OPEN:
             return "skipped: closed"
         record_event(case, "supervision_missed", case.status, case.status, None)
-        notify(area_staff(case.handling_area_id, [Role.LEADER]), case, kind="overdue", title=f"督办超期 {case.number}", dedupe="supervision")
+        notify(
+            area_staff(case.handling_area_id, [Role.LEADER]),
+            case,
+            kind="overdue",
+            title=f"督办超期 {case.number}",
+            dedupe="supervision",
+        )
     return "supervision missed"

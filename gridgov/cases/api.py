@@ -6,6 +6,7 @@ answer is 409 `case_changed` instead of a lost update.
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema, Status
@@ -97,7 +98,11 @@ def detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
     proposal = None
     if case.status == lifecycle.REGISTERED:
         found = actions.propose_dispatch(case)
-        proposal = {"level": found.level, "department_ids": list(found.department_ids), "reason": found.reason}
+        proposal = {
+            "level": found.level,
+            "department_ids": list(found.department_ids),
+            "reason": found.reason,
+        }
     # The detail schema reads these like the case's own fields.
     case.task_list = [task_out(t) for t in tasks_of(case)]  # type: ignore[attr-defined]
     case.event_list = [event_out(e) for e in timeline_of(case)]  # type: ignore[attr-defined]
@@ -133,14 +138,18 @@ def report(request: HttpRequest, data: CaseReportIn) -> Status[ReportOut]:
 
 @router.post("/form", response={201: ReportOut, 200: ReportOut}, summary="Report a problem with photos")
 def report_with_photos(
-    request: HttpRequest, data: Form[CaseReportIn], photos: list[UploadedFile] = File(default=None)  # noqa: B008
+    request: HttpRequest,
+    data: Form[CaseReportIn],
+    photos: list[UploadedFile] = File(default=None),  # noqa: B008
 ) -> Status[ReportOut]:
     uploads = [actions.PhotoUpload(p.name or "photo", p.read()) for p in (photos or [])]
-    result = actions.report_case(actions.Report(**_report_fields(data), photos=uploads), actor=user_of(request))
+    result = actions.report_case(
+        actions.Report(**_report_fields(data), photos=uploads), actor=user_of(request)
+    )
     return Status(201 if result.created else 200, _report_out(result))
 
 
-def _report_fields(data: CaseReportIn) -> dict[str, object]:
+def _report_fields(data: CaseReportIn) -> dict[str, Any]:
     fields = data.dict()
     fields["category_code"] = fields.pop("category")
     return fields
@@ -161,9 +170,15 @@ def duplicates(request: HttpRequest, case_id: int) -> list[CaseOut]:
     user = user_of(request)
     case = get_case_for(user, case_id)
     found = find_duplicates(
-        category_id=case.category_id, lon=case.lon, lat=case.lat, reported_at=case.reported_at, exclude_id=case.pk
+        category_id=case.category_id,
+        lon=case.lon,
+        lat=case.lat,
+        reported_at=case.reported_at,
+        exclude_id=case.pk,
     )
-    allowed = set(list_cases_for(user, CaseFilters()).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
+    allowed = set(
+        list_cases_for(user, CaseFilters()).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True)
+    )
     return [case_out(c) for c in found if c.pk in allowed]
 
 
@@ -226,7 +241,11 @@ def dispatch(request: HttpRequest, case_id: int, data: DispatchIn) -> CaseDetail
 @router.post("/{case_id}/whistle", response=CaseDetailOut, summary="吹哨 call several departments")
 def whistle(request: HttpRequest, case_id: int, data: WhistleIn) -> CaseDetailOut:
     actions.whistle_case(
-        case_id, actor=user_of(request), department_ids=data.department_ids, note=data.note, expected_version=data.version
+        case_id,
+        actor=user_of(request),
+        department_ids=data.department_ids,
+        note=data.note,
+        expected_version=data.version,
     )
     return detail(request, case_id)
 
@@ -245,7 +264,10 @@ def return_case(request: HttpRequest, case_id: int, data: ReasonIn) -> CaseDetai
 
 @router.post("/{case_id}/done", response=CaseDetailOut, summary="处置反馈 report done, with photos")
 def done(
-    request: HttpRequest, case_id: int, data: Form[DoneIn], photos: list[UploadedFile] = File(default=None)  # noqa: B008
+    request: HttpRequest,
+    case_id: int,
+    data: Form[DoneIn],
+    photos: list[UploadedFile] = File(default=None),  # noqa: B008
 ) -> CaseDetailOut:
     uploads = [actions.PhotoUpload(p.name or "photo", p.read()) for p in (photos or [])]
     actions.report_done(case_id, actor=user_of(request), note=data.note, photos=uploads)
@@ -274,7 +296,9 @@ def rate(request: HttpRequest, case_id: int, data: RateIn) -> CaseDetailOut:
 
 @router.post("/{case_id}/extension", response=RequestOut, summary="申请延期 ask for an extension")
 def extension(request: HttpRequest, case_id: int, data: ExtensionIn) -> CaseRequest:
-    return actions.request_extension(case_id, actor=user_of(request), extra_hours=data.extra_hours, reason=data.reason)
+    return actions.request_extension(
+        case_id, actor=user_of(request), extra_hours=data.extra_hours, reason=data.reason
+    )
 
 
 @router.post("/{case_id}/suspension", response=RequestOut, summary="申请挂账 ask for suspension")
@@ -301,5 +325,7 @@ def escalate(request: HttpRequest, case_id: int, data: ReasonIn) -> CaseDetailOu
 
 @router.post("/{case_id}/supervise", response=CaseDetailOut, summary="督办 supervise with an instruction")
 def supervise(request: HttpRequest, case_id: int, data: SuperviseIn) -> CaseDetailOut:
-    actions.supervise_case(case_id, actor=user_of(request), instruction=data.instruction, due_hours=data.due_hours)
+    actions.supervise_case(
+        case_id, actor=user_of(request), instruction=data.instruction, due_hours=data.due_hours
+    )
     return detail(request, case_id)

@@ -5,8 +5,8 @@ Actions in actions.py ask `check_transition` first and change nothing when it re
 
     reported ─register→ registered ─dispatch/whistle→ dispatched ─sign→ in_progress ─report_done→ handled
        │                   │  └─handle_locally→ in_progress            │                          │
-       └─void→ voided       └─void→ voided          return ←────────────┘        check_pass → checked ─close→ closed ─rate→ rated
-                                                                                 check_fail → dispatched (rework)
+       └─void→ voided       └─void→ voided          return ←────────────┘                          │
+    handled ─check_pass→ checked ─close→ closed ─rate→ rated;  handled ─check_fail→ dispatched (rework)
     suspension: in_progress/dispatched ─approve_suspension→ suspended ─resume→ in_progress
     escalate: from any open state one level up (grid → community → street → district), back to registered
     a dissatisfied rating reopens the case (closed → registered)
@@ -83,7 +83,9 @@ class Transition:
     outcomes: frozenset[str] = frozenset()
 
 
-def _t(sources: set[str] | frozenset[str], target: str | None, roles: set[str] | frozenset[str], *outcomes: str) -> Transition:
+def _t(
+    sources: set[str] | frozenset[str], target: str | None, roles: set[str] | frozenset[str], *outcomes: str
+) -> Transition:
     return Transition(frozenset(sources), target, frozenset(roles) | {ADMINISTRATOR}, frozenset(outcomes))
 
 
@@ -95,12 +97,18 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.ME_TOO: _t(OPEN - {SUSPENDED}, None, {RESIDENT} | GRID_STAFF | CENTRE_STAFF),
     Action.HANDLE_LOCALLY: _t({REGISTERED}, IN_PROGRESS, GRID_STAFF | {LEADER}),
     Action.DISPATCH: _t({REGISTERED}, DISPATCHED, {DISPATCHER, LEADER}),
-    Action.WHISTLE: _t({REGISTERED, IN_PROGRESS}, DISPATCHED, {COMMUNITY_WORKER, GRID_LEADER, DISPATCHER, LEADER}),
+    Action.WHISTLE: _t(
+        {REGISTERED, IN_PROGRESS}, DISPATCHED, {COMMUNITY_WORKER, GRID_LEADER, DISPATCHER, LEADER}
+    ),
     Action.SIGN: _t({DISPATCHED, IN_PROGRESS}, IN_PROGRESS, {DEPARTMENT_HANDLER}),
     # A return leaves the case with its other departments, or sends it back for a new dispatch.
-    Action.RETURN: _t({DISPATCHED, IN_PROGRESS}, None, {DEPARTMENT_HANDLER}, DISPATCHED, IN_PROGRESS, REGISTERED),
+    Action.RETURN: _t(
+        {DISPATCHED, IN_PROGRESS}, None, {DEPARTMENT_HANDLER}, DISPATCHED, IN_PROGRESS, REGISTERED
+    ),
     # Done when the last open task is done (or the grid/community handled it itself).
-    Action.REPORT_DONE: _t({IN_PROGRESS}, None, {DEPARTMENT_HANDLER} | GRID_STAFF | {LEADER}, IN_PROGRESS, HANDLED),
+    Action.REPORT_DONE: _t(
+        {IN_PROGRESS}, None, {DEPARTMENT_HANDLER} | GRID_STAFF | {LEADER}, IN_PROGRESS, HANDLED
+    ),
     Action.CHECK_PASS: _t({HANDLED}, CHECKED, GRID_STAFF | CENTRE_STAFF),
     Action.CHECK_FAIL: _t({HANDLED}, None, GRID_STAFF | CENTRE_STAFF, DISPATCHED, IN_PROGRESS),
     Action.CLOSE: _t({CHECKED}, CLOSED, {LEADER, INTAKE_CLERK}),

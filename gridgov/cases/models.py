@@ -1,10 +1,10 @@
 """The closed loop's tables: cases, their append-only events, department tasks, requests, photos.
 
-    Case            one problem, from report to rating (案件 / 工单)
-    ├── CaseEvent   every state change and every note, append-only (案件流转记录)
-    ├── CaseTask    one per department a case is sent to; 吹哨 sends several (派遣单)
-    ├── CaseRequest an extension (延期) or suspension (挂账) asked for and decided
-    └── CasePhoto   photos of the report, before and after handling, and of the check
+Case            one problem, from report to rating (案件 / 工单)
+├── CaseEvent   every state change and every note, append-only (案件流转记录)
+├── CaseTask    one per department a case is sent to; 吹哨 sends several (派遣单)
+├── CaseRequest an extension (延期) or suspension (挂账) asked for and decided
+└── CasePhoto   photos of the report, before and after handling, and of the check
 """
 
 from django.conf import settings
@@ -87,7 +87,12 @@ class Case(models.Model):
     )
     # The grid (or smallest area) where the problem is; scope checks use its code prefix.
     area = models.ForeignKey(
-        "areas.Area", verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        "areas.Area",
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     level = models.CharField(
         _("handling level"), max_length=10, choices=HandlingLevel.choices, default=HandlingLevel.GRID
@@ -186,7 +191,10 @@ class CaseTask(models.Model):
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="tasks")
     department = models.ForeignKey(
-        "catalogue.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="case_tasks"
+        "catalogue.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="case_tasks",
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     is_whistle = models.BooleanField(_("whistle"), default=False)
@@ -301,7 +309,12 @@ class CasePhoto(models.Model):
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="photos")
     event = models.ForeignKey(
-        CaseEvent, verbose_name=_("event"), null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+        CaseEvent,
+        verbose_name=_("event"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="photos",
     )
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     image = models.FileField(_("image"), upload_to="cases/%Y/%m/")

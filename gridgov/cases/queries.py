@@ -28,7 +28,9 @@ def cases_for(user: User | AnonymousUser) -> QuerySet[Case]:
     if scope.area_prefixes:
         condition |= scope.area_q("area__code") | scope.area_q("handling_area__code")
     if scope.department_ids:
-        condition |= Q(pk__in=CaseTask.objects.filter(department_id__in=scope.department_ids).values("case_id"))
+        condition |= Q(
+            pk__in=CaseTask.objects.filter(department_id__in=scope.department_ids).values("case_id")
+        )
     return Case.objects.filter(condition)
 
 

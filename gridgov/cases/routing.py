@@ -27,7 +27,9 @@ class Proposal:
     reason: str
 
 
-def propose_unit(level: str, function_codes: list[str], departments_by_function: dict[str, list[int]]) -> Proposal:
+def propose_unit(
+    level: str, function_codes: list[str], departments_by_function: dict[str, list[int]]
+) -> Proposal:
     """The department(s) to dispatch to at `level`, first match of the responsible functions."""
     for code in function_codes:
         candidates = departments_by_function.get(code, [])

@@ -66,7 +66,7 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_area(case: Any) -> str | None:
-        return case.area_id  # type: ignore[no-any-return]
+        return case.area_id
 
     @staticmethod
     def resolve_area_name(case: Any) -> str | None:
@@ -74,11 +74,11 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_handling_area(case: Any) -> str | None:
-        return case.handling_area_id  # type: ignore[no-any-return]
+        return case.handling_area_id
 
     @staticmethod
     def resolve_reporter_contact(case: Any) -> str:
-        return case.reporter_contact_masked  # type: ignore[no-any-return]
+        return case.reporter_contact_masked
 
 
 class EventOut(Schema):
@@ -113,15 +113,15 @@ class CaseDetailOut(CaseOut):
 
     @staticmethod
     def resolve_tasks(case: Any) -> list[TaskOut]:
-        return case.task_list  # type: ignore[no-any-return]
+        return case.task_list
 
     @staticmethod
     def resolve_events(case: Any) -> list[EventOut]:
-        return case.event_list  # type: ignore[no-any-return]
+        return case.event_list
 
     @staticmethod
     def resolve_allowed_actions(case: Any) -> list[str]:
-        return case.allowed  # type: ignore[no-any-return]
+        return case.allowed
 
 
 class ReportOut(Schema):

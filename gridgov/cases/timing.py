@@ -45,7 +45,9 @@ def schedule(start: datetime, limit: Limit, calendar: WorkingCalendar | None = N
     return Schedule(start, warn_point(start, due, limit, calendar), due)
 
 
-def warn_point(start: datetime, due: datetime, limit: Limit, calendar: WorkingCalendar | None = None) -> datetime:
+def warn_point(
+    start: datetime, due: datetime, limit: Limit, calendar: WorkingCalendar | None = None
+) -> datetime:
     """80 % of the way from start to due, counted in working time when the limit is."""
     calendar = calendar or current_calendar()
     if limit.is_working_time:
@@ -66,7 +68,9 @@ def resume_due(now: datetime, remaining_seconds: float, calendar: WorkingCalenda
     return calendar.add_working_hours(now, remaining_seconds / 3600)
 
 
-def extend_due(due: datetime, extra_working_hours: float, calendar: WorkingCalendar | None = None) -> datetime:
+def extend_due(
+    due: datetime, extra_working_hours: float, calendar: WorkingCalendar | None = None
+) -> datetime:
     calendar = calendar or current_calendar()
     return calendar.add_working_hours(due, extra_working_hours)
 

@@ -13,8 +13,8 @@ from gridgov.accounts.models import Role, User
 from gridgov.areas.actions import AreaRow, import_divisions, upsert_areas
 from gridgov.areas.demo_grids import GENERATOR_VERSION, generate_region
 from gridgov.areas.models import Area, BoundarySource
-from gridgov.catalogue.actions import create_district_departments, load_catalogue
 from gridgov.cases.models import Case
+from gridgov.catalogue.actions import create_district_departments, load_catalogue
 from gridgov.catalogue.models import Department
 from gridgov.core.area_codes import Level
 from gridgov.core.audit import record_audit_event

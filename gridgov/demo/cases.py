@@ -90,11 +90,19 @@ def working_moment(day: datetime, rng: random.Random) -> datetime:
 
 
 def build_cast(district_codes: list[str], say: Callable[[str], None]) -> Cast:
-    def account(username: str, display: str, role: Role, area: str | None = None, department: int | None = None) -> User:
+    def account(
+        username: str, display: str, role: Role, area: str | None = None, department: int | None = None
+    ) -> User:
         user = User.objects.filter(username=username).first() or create_user(
-            username=username, password=None, display_name=display, is_staff=True, actor_label="manage.py load_demo"
+            username=username,
+            password=None,
+            display_name=display,
+            is_staff=True,
+            actor_label="manage.py load_demo",
         )
-        grant_membership(user=user, role=role, area_code=area, department_id=department, actor_label="manage.py load_demo")
+        grant_membership(
+            user=user, role=role, area_code=area, department_id=department, actor_label="manage.py load_demo"
+        )
         return user
 
     city = "330100000000"
@@ -111,16 +119,27 @@ def build_cast(district_codes: list[str], say: Callable[[str], None]) -> Cast:
         for department in Department.objects.filter(area_id=district, function__code__in=DEMO_FUNCTIONS):
             handlers[department.pk] = User.objects.filter(
                 memberships__department=department, memberships__role=Role.DEPARTMENT_HANDLER
-            ).first() or account(f"demo_{department.code}", f"{department.name}处置员(演示)", Role.DEPARTMENT_HANDLER, department=department.pk)
+            ).first() or account(
+                f"demo_{department.code}",
+                f"{department.name}处置员(演示)",
+                Role.DEPARTMENT_HANDLER,
+                department=department.pk,
+            )
     say(f"  demo staff: {len(handlers)} department handlers in {len(district_codes)} districts")
     return Cast(clerk, dispatcher, leader, resident, grid_workers, handlers)
 
 
-def load_demo_cases(count: int, *, days: int = 30, seed: int = 7, say: Callable[[str], None] = print) -> dict[str, int]:
+def load_demo_cases(
+    count: int, *, days: int = 30, seed: int = 7, say: Callable[[str], None] = print
+) -> dict[str, int]:
     rng = random.Random(seed)
     end = now()
     start = end - timedelta(days=days)
-    grids = list(Area.objects.filter(level="grid", code__startswith="3301").values_list("code", "centre_lon", "centre_lat"))
+    grids = list(
+        Area.objects.filter(level="grid", code__startswith="3301").values_list(
+            "code", "centre_lon", "centre_lat"
+        )
+    )
     if not grids:
         raise LookupError("no Hangzhou grids: load the areas first")
     # Most reports come from the urban districts.
@@ -147,8 +166,19 @@ def load_demo_cases(count: int, *, days: int = 30, seed: int = 7, say: Callable[
         category, title, source, _w = rng.choices(CATEGORY_MIX, weights=mix_weights)[0]
         story = rng.choices(story_names, weights=story_weights)[0]
         jitter_lon, jitter_lat = rng.uniform(-0.0008, 0.0008), rng.uniform(-0.0008, 0.0008)
-        plan_story(later, cast, rng, story, reported_at, code, (lon or 0) + jitter_lon, (lat or 0) + jitter_lat,
-                   category, title, source)
+        plan_story(
+            later,
+            cast,
+            rng,
+            story,
+            reported_at,
+            code,
+            (lon or 0) + jitter_lon,
+            (lat or 0) + jitter_lat,
+            category,
+            title,
+            source,
+        )
 
     counts: dict[str, int] = {"steps": 0, "refused": 0}
     while timeline and timeline[0].at <= end:
@@ -158,7 +188,7 @@ def load_demo_cases(count: int, *, days: int = 30, seed: int = 7, say: Callable[
             try:
                 step.run()
                 counts["steps"] += 1
-            except Exception as error:  # noqa: BLE001 - a refused step ends that story, as in life
+            except Exception as error:
                 counts["refused"] += 1
                 if counts["refused"] <= 3:
                     say(f"  step refused at {step.at:%Y-%m-%d %H:%M}: {error}")
@@ -194,8 +224,14 @@ def plan_story(
 
     def report() -> None:
         result = actions.report_case(
-            actions.Report(source=source, title=title, category_code=category, lon=lon, lat=lat,
-                           reporter_contact="13800000000" if reporter == cast.resident else ""),
+            actions.Report(
+                source=source,
+                title=title,
+                category_code=category,
+                lon=lon,
+                lat=lat,
+                reporter_contact="13800000000" if reporter == cast.resident else "",
+            ),
             actor=reporter,
         )
         state["id"] = result.case.pk
@@ -212,7 +248,11 @@ def plan_story(
         if proposal.department_ids and function is None:
             return proposal.department_ids[0]
         wanted = function or "urban-management"
-        found = Department.objects.filter(area_id=district, function__code=wanted).values_list("pk", flat=True).first()
+        found = (
+            Department.objects.filter(area_id=district, function__code=wanted)
+            .values_list("pk", flat=True)
+            .first()
+        )
         return int(found or next(iter(cast.handlers)))
 
     def handler_of(department_id: int) -> User:
@@ -227,16 +267,19 @@ def plan_story(
                 department = department_for("urban-management")
             state["department"] = department
             actions.dispatch_case(state["id"], actor=cast.dispatcher, department_ids=[department])
+
         return run
 
     def sign() -> None:
         actions.sign_case(state["id"], actor=handler_of(state["department"]))
 
-    def done(note: str = "已按要求处置完毕, 现场已恢复") -> Callable[[], None]:
+    def done(note: str = "已按要求处置完毕, 现场已恢复") -> Callable[[], Any]:
         return lambda: actions.report_done(state["id"], actor=handler_of(state["department"]), note=note)
 
-    def check(passed: bool = True) -> Callable[[], None]:
-        return lambda: actions.check_case(state["id"], actor=patrol, passed=passed, note="" if passed else "现场仍未整改到位")
+    def check(passed: bool = True) -> Callable[[], Any]:
+        return lambda: actions.check_case(
+            state["id"], actor=patrol, passed=passed, note="" if passed else "现场仍未整改到位"
+        )
 
     def close() -> None:
         actions.close_case(state["id"], actor=cast.leader)
@@ -244,8 +287,14 @@ def plan_story(
     def rate(satisfied: bool) -> Callable[[], None]:
         def run() -> None:
             if case().reporter_id == cast.resident.pk:
-                actions.rate_case(state["id"], actor=cast.resident, rating=5 if satisfied else 2, satisfied=satisfied,
-                                  comment="" if satisfied else "问题反复出现")
+                actions.rate_case(
+                    state["id"],
+                    actor=cast.resident,
+                    rating=5 if satisfied else 2,
+                    satisfied=satisfied,
+                    comment="" if satisfied else "问题反复出现",
+                )
+
         return run
 
     t = reported_at
@@ -257,12 +306,23 @@ def plan_story(
         later(t, lambda: actions.void_case(state["id"], actor=cast.clerk, reason="现场核实无此问题"))
         return
     if story == "merge":
+
         def merge() -> None:
-            target = Case.objects.filter(category__code=category, status__in=["registered", "dispatched", "in_progress"]).exclude(pk=state["id"]).order_by("-reported_at").first()
+            target = (
+                Case.objects.filter(
+                    category__code=category, status__in=["registered", "dispatched", "in_progress"]
+                )
+                .exclude(pk=state["id"])
+                .order_by("-reported_at")
+                .first()
+            )
             if target is not None:
-                actions.merge_case(state["id"], into_case_id=target.pk, actor=cast.clerk, note="同一问题重复上报")
+                actions.merge_case(
+                    state["id"], into_case_id=target.pk, actor=cast.clerk, note="同一问题重复上报"
+                )
             else:
                 actions.void_case(state["id"], actor=cast.clerk, reason="重复来电")
+
         later(t, merge)
         return
     later(t, register)
@@ -270,7 +330,9 @@ def plan_story(
     if story == "registered":
         return
     if story == "escalate":
-        later(t, lambda: actions.escalate_case(state["id"], actor=patrol, reason="涉及多个部门, 网格无法协调"))
+        later(
+            t, lambda: actions.escalate_case(state["id"], actor=patrol, reason="涉及多个部门, 网格无法协调")
+        )
         t += minutes(30, 240)
     if story == "local":
         later(t, lambda: actions.handle_locally(state["id"], actor=patrol, note="网格员现场处置"))
@@ -284,16 +346,36 @@ def plan_story(
         later(t, rate(True))
         return
     if story == "whistle":
+
         def whistle() -> None:
             ids = [department_for("urban-management"), department_for("housing")]
             state["departments"] = ids
-            actions.whistle_case(state["id"], actor=cast.dispatcher, department_ids=ids, note="吹哨: 城管与住建联合处置")
+            actions.whistle_case(
+                state["id"], actor=cast.dispatcher, department_ids=ids, note="吹哨: 城管与住建联合处置"
+            )
+
         later(t, whistle)
         for offset in (60, 120):
             t += minutes(offset, offset + 120)
-            later(t, lambda: [actions.sign_case(state["id"], actor=handler_of(d)) for d in state["departments"] if Case.objects.get(pk=state["id"]).tasks.filter(department_id=d, status="pending").exists()])
+            later(
+                t,
+                lambda: [
+                    actions.sign_case(state["id"], actor=handler_of(d))
+                    for d in state["departments"]
+                    if Case.objects.get(pk=state["id"])
+                    .tasks.filter(department_id=d, status="pending")
+                    .exists()
+                ],
+            )
         t += minutes(600, 2400)
-        later(t, lambda: [actions.report_done(state["id"], actor=handler_of(d), note="本部门部分已完成") for d in state["departments"] if Case.objects.get(pk=state["id"]).tasks.filter(department_id=d, status="signed").exists()])
+        later(
+            t,
+            lambda: [
+                actions.report_done(state["id"], actor=handler_of(d), note="本部门部分已完成")
+                for d in state["departments"]
+                if Case.objects.get(pk=state["id"]).tasks.filter(department_id=d, status="signed").exists()
+            ],
+        )
         t += minutes(120, 600)
         later(t, check())
         t += minutes(60, 600)
@@ -302,7 +384,12 @@ def plan_story(
     if story == "return":
         later(t, dispatch("housing"))
         t += minutes(30, 240)
-        later(t, lambda: actions.return_case(state["id"], actor=handler_of(state["department"]), reason="非本部门职责, 请改派城管"))
+        later(
+            t,
+            lambda: actions.return_case(
+                state["id"], actor=handler_of(state["department"]), reason="非本部门职责, 请改派城管"
+            ),
+        )
         t += minutes(20, 120)
         later(t, dispatch("urban-management"))
     else:
@@ -311,14 +398,41 @@ def plan_story(
     later(t, sign)
     if story == "extension":
         t += minutes(60, 480)
-        later(t, lambda: state.update(request=actions.request_extension(state["id"], actor=handler_of(state["department"]), extra_hours=16, reason="需协调产权单位").pk))
+        later(
+            t,
+            lambda: state.update(
+                request=actions.request_extension(
+                    state["id"],
+                    actor=handler_of(state["department"]),
+                    extra_hours=16,
+                    reason="需协调产权单位",
+                ).pk
+            ),
+        )
         t += minutes(30, 240)
-        later(t, lambda: actions.decide_request(state["request"], actor=cast.leader, approve=True, note="同意延期"))
+        later(
+            t,
+            lambda: actions.decide_request(
+                state["request"], actor=cast.leader, approve=True, note="同意延期"
+            ),
+        )
     if story == "suspension":
         t += minutes(60, 480)
-        later(t, lambda: state.update(request=actions.request_suspension(state["id"], actor=handler_of(state["department"]), reason="需纳入年度改造计划").pk))
+        later(
+            t,
+            lambda: state.update(
+                request=actions.request_suspension(
+                    state["id"], actor=handler_of(state["department"]), reason="需纳入年度改造计划"
+                ).pk
+            ),
+        )
         t += minutes(30, 480)
-        later(t, lambda: actions.decide_request(state["request"], actor=cast.leader, approve=True, note="同意挂账"))
+        later(
+            t,
+            lambda: actions.decide_request(
+                state["request"], actor=cast.leader, approve=True, note="同意挂账"
+            ),
+        )
         return
     # "slow": the department takes three times the usual time; the sweeper marks it overdue.
     t += minutes(600, 1800) * (3 if story == "slow" else 1)

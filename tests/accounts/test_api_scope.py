@@ -16,13 +16,13 @@ from gridgov.accounts.actions import issue_api_token
 from gridgov.accounts.models import Role, User
 from gridgov.areas.actions import AreaRow, upsert_areas
 from gridgov.areas.models import Area, BoundarySource
-from gridgov.catalogue.actions import create_district_departments, load_catalogue
 from gridgov.cases.actions import Report, dispatch_case, report_case, request_extension
 from gridgov.cases.models import Case, CaseEvent
+from gridgov.catalogue.actions import create_district_departments, load_catalogue
 from gridgov.catalogue.models import Department
+from gridgov.core.area_codes import Level
 from gridgov.notifications.actions import notify_users
 from gridgov.notifications.models import InboxMessage
-from gridgov.core.area_codes import Level
 
 OWN_GRID = "330102001051001"
 FOREIGN_GRIDS = ("330102001051002", "330102002001001")
@@ -174,10 +174,14 @@ def probe_case_action(action: str) -> Callable[[dict[str, Any]], None]:
     def probe(world: dict[str, Any]) -> None:
         case_id = world["foreign_case"].pk
         before = case_state(case_id)
-        response = world["client"].post(f"/api/v1/cases/{case_id}/{action}", {}, content_type="application/json")
+        response = world["client"].post(
+            f"/api/v1/cases/{case_id}/{action}", {}, content_type="application/json"
+        )
         if response.status_code == 422:  # body refused before the scope check: try a full body
             response = world["client"].post(
-                f"/api/v1/cases/{case_id}/{action}", FULL_BODIES.get(action, {}), content_type="application/json"
+                f"/api/v1/cases/{case_id}/{action}",
+                FULL_BODIES.get(action, {}),
+                content_type="application/json",
             )
         assert response.status_code == 404, (action, response.status_code, response.content)
         assert case_state(case_id) == before
@@ -294,8 +298,24 @@ def probe_evaluation_departments(world: dict[str, Any]) -> None:
 
 
 CASE_ACTIONS = (
-    "check", "close", "dispatch", "escalate", "extension", "handle-locally", "me-too", "merge", "rate",
-    "register", "resume", "return", "sign", "supervise", "suspension", "verify", "void", "whistle",
+    "check",
+    "close",
+    "dispatch",
+    "escalate",
+    "extension",
+    "handle-locally",
+    "me-too",
+    "merge",
+    "rate",
+    "register",
+    "resume",
+    "return",
+    "sign",
+    "supervise",
+    "suspension",
+    "verify",
+    "void",
+    "whistle",
 )
 
 PROBES: dict[str, Callable[[dict[str, Any]], None]] = {

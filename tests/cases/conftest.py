@@ -23,7 +23,9 @@ GRID_C = "330102002001001"
 def square(lon: float, lat: float, size: float = 0.01) -> dict[str, Any]:
     return {
         "type": "Polygon",
-        "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]],
+        "coordinates": [
+            [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+        ],
     }
 
 
@@ -46,7 +48,7 @@ class World:
         body = {"source": "web", "title": "垃圾桶满溢", "lon": 120.105, "lat": 30.205, **fields}
         response = self.post(role, "/api/v1/cases/", body)
         assert response.status_code in (200, 201), response.content
-        return response.json()["case"]  # type: ignore[no-any-return]
+        return response.json()["case"]
 
     def case(self, case_id: int) -> Case:
         return Case.objects.get(pk=case_id)
@@ -64,7 +66,11 @@ def world(small_tree: dict[str, Area]) -> World:
         boundary_source=BoundarySource.IMPORTED,
     )
     load_catalogue(actor_label="tests")
-    departments = {d.function.code: d for d in create_district_departments("330102000000", actor_label="tests") if d.function}
+    departments = {
+        d.function.code: d
+        for d in create_district_departments("330102000000", actor_label="tests")
+        if d.function
+    }
     plan = {
         "clerk": (Role.INTAKE_CLERK, "330102000000", None),
         "dispatcher": (Role.DISPATCHER, "330102000000", None),
@@ -83,7 +89,9 @@ def world(small_tree: dict[str, Area]) -> World:
     for name, (role, area, department) in plan.items():
         user = create_user(username=name, password=None, actor_label="tests")
         if role is not None:
-            grant_membership(user=user, role=role, area_code=area, department_id=department, actor_label="tests")
+            grant_membership(
+                user=user, role=role, area_code=area, department_id=department, actor_label="tests"
+            )
         users[name] = user
         client = Client()
         client.force_login(user)

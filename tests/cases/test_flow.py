@@ -23,7 +23,9 @@ def snapshot(case_id: int) -> tuple[Any, ...]:
     )
 
 
-def refused(world: World, role: str, case_id: int, action: str, data: dict[str, Any] | None, status: int, code: str) -> None:
+def refused(
+    world: World, role: str, case_id: int, action: str, data: dict[str, Any] | None, status: int, code: str
+) -> None:
     before = snapshot(case_id)
     response = world.act(role, case_id, action, data)
     assert response.status_code == status, response.content
@@ -32,7 +34,11 @@ def refused(world: World, role: str, case_id: int, action: str, data: dict[str, 
 
 
 def events(case_id: int) -> list[tuple[str, str, str]]:
-    return list(CaseEvent.objects.filter(case_id=case_id).order_by("id").values_list("action", "from_status", "to_status"))
+    return list(
+        CaseEvent.objects.filter(case_id=case_id)
+        .order_by("id")
+        .values_list("action", "from_status", "to_status")
+    )
 
 
 def registered_case(world: World, **fields: Any) -> int:
@@ -44,7 +50,9 @@ def registered_case(world: World, **fields: Any) -> int:
 
 def dispatched_case(world: World, department: str = "urban-management") -> int:
     case_id = registered_case(world)
-    response = world.act("dispatcher", case_id, "dispatch", {"department_ids": [world.departments[department].pk]})
+    response = world.act(
+        "dispatcher", case_id, "dispatch", {"department_ids": [world.departments[department].pk]}
+    )
     assert response.status_code == 200, response.content
     return case_id
 
@@ -56,12 +64,22 @@ def test_the_whole_loop_from_report_to_rating(world: World) -> None:
     assert case["area"] == "330102001051001"
     assert case["reporter_contact"] == "138****5678"
     assert case["number"].startswith("330102-")
-    refused(world, "dispatcher", case_id, "dispatch", {"department_ids": [world.departments["urban-management"].pk]}, 409, "transition_not_allowed")
+    refused(
+        world,
+        "dispatcher",
+        case_id,
+        "dispatch",
+        {"department_ids": [world.departments["urban-management"].pk]},
+        409,
+        "transition_not_allowed",
+    )
     refused(world, "resident", case_id, "register", {"category": "E0102"}, 403, "role_not_allowed")
 
     body = world.act("clerk", case_id, "register", {"category": "E0102"}).json()
     assert body["status"] == "registered" and body["category"] == "E0102"
-    body = world.act("dispatcher", case_id, "dispatch", {"department_ids": [world.departments["urban-management"].pk]}).json()
+    body = world.act(
+        "dispatcher", case_id, "dispatch", {"department_ids": [world.departments["urban-management"].pk]}
+    ).json()
     assert body["status"] == "dispatched" and body["light"] == "green" and body["due_at"] is not None
     assert [t["status"] for t in body["tasks"]] == ["pending"]
     refused(world, "housing_handler", case_id, "sign", {}, 404, "case_not_found")  # not sent to housing
@@ -107,7 +125,9 @@ def test_return_sends_the_case_back_for_a_new_dispatch(world: World) -> None:
     refused(world, "housing_handler", case_id, "return", {"reason": ""}, 400, "case_input_invalid")
     body = world.act("housing_handler", case_id, "return", {"reason": "非本部门职责"}).json()
     assert body["status"] == "registered" and body["due_at"] is None
-    body = world.act("dispatcher", case_id, "dispatch", {"department_ids": [world.departments["urban-management"].pk]}).json()
+    body = world.act(
+        "dispatcher", case_id, "dispatch", {"department_ids": [world.departments["urban-management"].pk]}
+    ).json()
     assert [t["status"] for t in body["tasks"]] == ["returned", "pending"]
     assert ("return", "dispatched", "registered") in events(case_id)
 
@@ -139,7 +159,9 @@ def test_extension_moves_the_due_time_only_when_approved(world: World) -> None:
     case_id = dispatched_case(world)
     world.act("handler", case_id, "sign")
     due = world.case(case_id).due_at
-    response = world.post("handler", f"/api/v1/cases/{case_id}/extension", {"extra_hours": 8, "reason": "需采购配件"})
+    response = world.post(
+        "handler", f"/api/v1/cases/{case_id}/extension", {"extra_hours": 8, "reason": "需采购配件"}
+    )
     assert response.status_code == 200, response.content
     request_id = response.json()["id"]
     assert world.case(case_id).due_at == due
@@ -151,15 +173,24 @@ def test_extension_moves_the_due_time_only_when_approved(world: World) -> None:
     assert decided.json()["status"] == "approved"
     new_due = world.case(case_id).due_at
     assert due is not None and new_due is not None and new_due > due
-    overdue_rows = Deadline.objects.filter(subject_id=str(case_id), kind="cases.overdue", fired_at=None, cancelled_at=None)
+    overdue_rows = Deadline.objects.filter(
+        subject_id=str(case_id), kind="cases.overdue", fired_at=None, cancelled_at=None
+    )
     assert list(overdue_rows.values_list("due_at", flat=True)) == [new_due]
 
 
 def test_refused_extension_changes_nothing_on_the_clock(world: World) -> None:
     case_id = dispatched_case(world)
     due = world.case(case_id).due_at
-    request_id = world.post("handler", f"/api/v1/cases/{case_id}/extension", {"extra_hours": 4, "reason": "r"}).json()["id"]
-    assert world.post("leader", f"/api/v1/cases/requests/{request_id}/decide", {"approve": False, "note": "no"}).json()["status"] == "refused"
+    request_id = world.post(
+        "handler", f"/api/v1/cases/{case_id}/extension", {"extra_hours": 4, "reason": "r"}
+    ).json()["id"]
+    assert (
+        world.post(
+            "leader", f"/api/v1/cases/requests/{request_id}/decide", {"approve": False, "note": "no"}
+        ).json()["status"]
+        == "refused"
+    )
     assert world.case(case_id).due_at == due
     assert CaseRequest.objects.get(pk=request_id).decided_by == world.users["leader"]
 
@@ -167,7 +198,9 @@ def test_refused_extension_changes_nothing_on_the_clock(world: World) -> None:
 def test_suspension_stops_the_clock_and_resume_restarts_it(world: World) -> None:
     case_id = dispatched_case(world)
     world.act("handler", case_id, "sign")
-    request_id = world.post("handler", f"/api/v1/cases/{case_id}/suspension", {"reason": "需列入改造计划"}).json()["id"]
+    request_id = world.post(
+        "handler", f"/api/v1/cases/{case_id}/suspension", {"reason": "需列入改造计划"}
+    ).json()["id"]
     world.post("leader", f"/api/v1/cases/requests/{request_id}/decide", {"approve": True})
     case = world.case(case_id)
     assert case.status == "suspended" and case.due_at is None and case.suspended_remaining_seconds
@@ -219,7 +252,10 @@ def test_void_merge_and_me_too(world: World) -> None:
     duplicate = world.report()
     other = world.report()
     refused(world, "clerk", other["id"], "void", {"reason": " "}, 400, "case_input_invalid")
-    assert world.act("clerk", other["id"], "void", {"reason": "重复来电, 无实际问题"}).json()["status"] == "voided"
+    assert (
+        world.act("clerk", other["id"], "void", {"reason": "重复来电, 无实际问题"}).json()["status"]
+        == "voided"
+    )
     body = world.act("clerk", duplicate["id"], "merge", {"into_case_id": first["id"]}).json()
     assert body["status"] == "merged"
     world.act("neighbour", first["id"], "me-too")
@@ -243,9 +279,22 @@ def test_supervision_is_recorded_and_notifies(world: World) -> None:
 def test_stale_version_is_refused_instead_of_losing_an_update(world: World) -> None:
     case_id = registered_case(world)
     version = world.case(case_id).version
-    first = world.act("dispatcher", case_id, "dispatch", {"department_ids": [world.departments["housing"].pk], "version": version})
+    first = world.act(
+        "dispatcher",
+        case_id,
+        "dispatch",
+        {"department_ids": [world.departments["housing"].pk], "version": version},
+    )
     assert first.status_code == 200
-    refused(world, "dispatcher2", case_id, "dispatch", {"department_ids": [world.departments["urban-management"].pk], "version": version}, 409, "case_changed")
+    refused(
+        world,
+        "dispatcher2",
+        case_id,
+        "dispatch",
+        {"department_ids": [world.departments["urban-management"].pk], "version": version},
+        409,
+        "case_changed",
+    )
 
 
 @pytest.mark.parametrize("content", [b"GIF89a....", b"", b"%PDF-1.7"])
@@ -255,7 +304,11 @@ def test_photos_must_be_real_images(world: World, content: bytes) -> None:
     before = Case.objects.count()
     response = world.client("resident").post(
         "/api/v1/cases/form",
-        {"source": "web", "title": "t", "photos": [SimpleUploadedFile("x.jpg", content, content_type="image/jpeg")]},
+        {
+            "source": "web",
+            "title": "t",
+            "photos": [SimpleUploadedFile("x.jpg", content, content_type="image/jpeg")],
+        },
     )
     assert response.status_code == 400
     assert response.json()["code"] == "photo_invalid"
@@ -263,8 +316,28 @@ def test_photos_must_be_real_images(world: World, content: bytes) -> None:
 
 
 def test_a_retried_machine_report_creates_one_case(world: World) -> None:
-    first = world.post("grid_worker", "/api/v1/cases/", {"source": "sensor", "title": "井盖位移", "lon": 120.105, "lat": 30.205, "idempotency_key": "dev-7:42"})
-    second = world.post("grid_worker", "/api/v1/cases/", {"source": "sensor", "title": "井盖位移", "lon": 120.105, "lat": 30.205, "idempotency_key": "dev-7:42"})
+    first = world.post(
+        "grid_worker",
+        "/api/v1/cases/",
+        {
+            "source": "sensor",
+            "title": "井盖位移",
+            "lon": 120.105,
+            "lat": 30.205,
+            "idempotency_key": "dev-7:42",
+        },
+    )
+    second = world.post(
+        "grid_worker",
+        "/api/v1/cases/",
+        {
+            "source": "sensor",
+            "title": "井盖位移",
+            "lon": 120.105,
+            "lat": 30.205,
+            "idempotency_key": "dev-7:42",
+        },
+    )
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["case"]["id"] == second.json()["case"]["id"]
     assert first.json()["case"]["status"] == "registered"  # a sensor is a trusted source

@@ -79,7 +79,12 @@ def test_allowed_actions_for_a_department_handler_on_a_dispatched_case() -> None
 
 
 def test_escalation_ladder_stops_at_the_district() -> None:
-    assert [routing.next_level(level) for level in routing.LADDER] == ["community", "street", "district", None]
+    assert [routing.next_level(level) for level in routing.LADDER] == [
+        "community",
+        "street",
+        "district",
+        None,
+    ]
 
 
 def test_start_level_is_never_below_the_located_area() -> None:

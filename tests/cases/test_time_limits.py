@@ -26,7 +26,10 @@ def dispatch_at(world: World, moment: datetime, category: str = "E0102") -> Case
         case = world.report()
         world.act("clerk", case["id"], "register", {"category": category})
         response = world.act(
-            "dispatcher", case["id"], "dispatch", {"department_ids": [world.departments["urban-management"].pk]}
+            "dispatcher",
+            case["id"],
+            "dispatch",
+            {"department_ids": [world.departments["urban-management"].pk]},
         )
         assert response.status_code == 200, response.content
     return world.case(case["id"])

@@ -64,7 +64,9 @@ def test_demo_loads_hangzhou_with_generated_grids_once() -> None:
     cases = Case.objects.all()
     assert cases.count() == 300
     statuses = set(cases.values_list("status", flat=True))
-    assert statuses >= {"reported", "registered", "dispatched", "closed", "rated", "voided", "suspended"}, statuses
+    assert statuses >= {"reported", "registered", "dispatched", "closed", "rated", "voided", "suspended"}, (
+        statuses
+    )
     assert CaseEvent.objects.filter(action="report").count() == 300
     for case in cases.order_by("?")[:20]:
         last = CaseEvent.objects.filter(case=case).exclude(to_status="").order_by("occurred_at", "id").last()
