@@ -95,6 +95,9 @@ class Report:
     is_anonymous: bool = False
     idempotency_key: str = ""
     photos: Sequence[PhotoUpload] = field(default_factory=list)
+    # False when a machine files the report for someone else (an Open311 app, a hotline system):
+    # the account acts, but it is not the resident who may follow and rate the case.
+    reporter_is_actor: bool = True
 
 
 @dataclass
@@ -875,10 +878,25 @@ def check_case(
             step.case.rework_count += 1
             step.case.status = CaseStatus.DISPATCHED if tasks else CaseStatus.IN_PROGRESS
             start_clock(step.case, "handle", start)
+            # Rework is a new round: each department signs again within a fresh sign limit.
+            sign_plan = timing.schedule(
+                start,
+                timing.limit_for(
+                    step.case.category, "sign", urgent=step.case.is_urgent, level=step.case.level
+                ),
+            )
             for task in tasks:
                 task.status, task.done_at, task.signed_at = CaseTask.Status.PENDING, None, None
-                task.due_at = step.case.due_at
-                task.save(update_fields=["status", "done_at", "signed_at", "due_at"])
+                task.due_at, task.sign_due_at = step.case.due_at, sign_plan.due_at
+                task.save(update_fields=["status", "done_at", "signed_at", "due_at", "sign_due_at"])
+                schedule_deadline(
+                    SIGN_OVERDUE,
+                    SUBJECT,
+                    str(step.case.pk),
+                    sign_plan.due_at,
+                    started_at=start,
+                    data={"task": task.pk},
+                )
             save(
                 step.case,
                 "status",

@@ -129,6 +129,8 @@ def submit_service_request(form: ServiceRequestForm, *, token: ApiToken) -> Subm
         reporter_contact=contact,
         # Keys are per account, so two clients that both count from 1 never share a case.
         idempotency_key=f"u{token.user_id}:{key}" if key else "",
+        # The key's account files the report; it is not the resident (who cannot log in here).
+        reporter_is_actor=False,
     )
     if locate_report(report) is None:
         raise LocationOutside(

@@ -141,6 +141,10 @@ def test_failed_check_means_rework_by_the_same_department(world: World) -> None:
     assert body["status"] == "dispatched"
     assert [t["status"] for t in body["tasks"]] == ["pending"]
     assert world.case(case_id).rework_count == 1
+    # A new round: the department signs again within a fresh sign limit, counted as on time.
+    world.act("handler", case_id, "sign")
+    last_sign = CaseEvent.objects.filter(case_id=case_id, action="sign").order_by("id").last()
+    assert last_sign is not None and last_sign.data["within_limit"] is True
 
 
 def test_dissatisfied_rating_reopens_the_case(world: World) -> None:

@@ -5,6 +5,9 @@ as every GeoReport client sends it. The new request must then show in the distri
 queue of the REST API, read over HTTP with the dispatcher's bearer token.
 """
 
+import gc
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +21,22 @@ from tests.open311.conftest import GRID_A_WGS, valid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 10
+
+
+@pytest.fixture
+def server(world: World, live_server: Any) -> Iterator[str]:
+    """The live server's Open311 root, after the world is built.
+
+    After the test, let the server's request threads end: each holds a database connection until its
+    keep-alive socket closes, and PostgreSQL refuses to drop the test database while one is open.
+    Client sockets kept alive by reference cycles (an HTTPError and its traceback) close on
+    collection; then the threads are joined.
+    """
+    yield f"{live_server.url}/open311/v2"
+    gc.collect()
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(timeout=10)
 
 
 def post_request(base: str, api_key: str, fmt: str = "json", **fields: Any) -> requests.Response:
@@ -36,9 +55,9 @@ def post_request(base: str, api_key: str, fmt: str = "json", **fields: Any) -> r
 
 
 def test_georeport_client_reads_and_a_form_post_reaches_the_dispatcher(
-    live_server: Any, world: World, api_key: str
+    world: World, api_key: str, server: str, live_server: Any
 ) -> None:
-    base = f"{live_server.url}/open311/v2"
+    base = server
     client = GeoReport(base)
 
     services = valid("services", client.get_service_list())
@@ -78,8 +97,8 @@ def test_georeport_client_reads_and_a_form_post_reaches_the_dispatcher(
     ]
 
 
-def test_georeport_client_reads_xml(live_server: Any, world: World, api_key: str) -> None:
-    base = f"{live_server.url}/open311/v2"
+def test_georeport_client_reads_xml(api_key: str, server: str) -> None:
+    base = server
     response = post_request(base, api_key, fmt="xml")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/xml; charset=utf-8"
@@ -109,8 +128,8 @@ def test_georeport_client_reads_xml(live_server: Any, world: World, api_key: str
     assert client.get_service_request(number) == listed
 
 
-def test_georeport_client_sees_spec_errors(live_server: Any, world: World, api_key: str) -> None:
-    base = f"{live_server.url}/open311/v2"
+def test_georeport_client_sees_spec_errors(api_key: str, server: str) -> None:
+    base = server
     client = GeoReport(base)
     with pytest.raises(requests.HTTPError) as raised:
         client.get_service_definition("X9999")
