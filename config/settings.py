@@ -141,6 +141,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # When a case misses its limit the scheduler marks it overdue; set this to also escalate it.
 GRIDGOV_ESCALATE_WHEN_OVERDUE = env_flag("GRIDGOV_ESCALATE_WHEN_OVERDUE", False)
+# A new report is offered the open cases of its category within this distance and time.
+GRIDGOV_DUPLICATE_RADIUS_M = float(os.environ.get("GRIDGOV_DUPLICATE_RADIUS_M", "100"))
+GRIDGOV_DUPLICATE_WINDOW_DAYS = float(os.environ.get("GRIDGOV_DUPLICATE_WINDOW_DAYS", "7"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"

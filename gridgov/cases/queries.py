@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from math import cos, radians
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
@@ -135,13 +136,16 @@ def find_duplicates(
     lat: float | None,
     reported_at: datetime,
     exclude_id: int | None = None,
-    radius_m: float = 100.0,
-    window: timedelta = timedelta(days=7),
+    radius_m: float | None = None,
+    window: timedelta | None = None,
     limit: int = 5,
 ) -> list[Case]:
-    """Open cases of the same category within `radius_m` metres and `window` before the report."""
+    """Open cases of the same category within `radius_m` metres and `window` before the report
+    (defaults: settings GRIDGOV_DUPLICATE_RADIUS_M and GRIDGOV_DUPLICATE_WINDOW_DAYS)."""
     if category_id is None or lon is None or lat is None:
         return []
+    radius_m = radius_m if radius_m is not None else float(settings.GRIDGOV_DUPLICATE_RADIUS_M)
+    window = window if window is not None else timedelta(days=float(settings.GRIDGOV_DUPLICATE_WINDOW_DAYS))
     lat_degrees = radius_m / 111_320.0
     lon_degrees = radius_m / (111_320.0 * max(cos(radians(lat)), 0.01))
     candidates = Case.objects.filter(
