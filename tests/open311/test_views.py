@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from django.utils.functional import Promise
 
 from gridgov.accounts.actions import issue_api_token, revoke_api_token
 from gridgov.accounts.models import ApiToken
@@ -57,8 +58,9 @@ def is_empty(parent: ET.Element, tag: str) -> bool:
 
 
 def zh(text: Any) -> str:
+    """The Chinese of a source string (lazy or plain), as the site renders it by default."""
     with translation.override("zh-hans"):
-        return str(text)
+        return str(text) if isinstance(text, Promise) else translation.gettext(text)
 
 
 # ------------------------------------------------------------------------------------------ discovery
