@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from gridgov.accounts.models import Membership, Role, User
@@ -147,57 +147,67 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
             return ReportResult(existing, False, [])
 
     moment = now()
-    with transaction.atomic():
-        if report.idempotency_key:
-            # Two retries racing: the unique constraint lets one in; the other finds it here.
-            existing = (
-                Case.objects.select_for_update()
-                .filter(source=source, idempotency_key=report.idempotency_key)
-                .first()
+    try:
+        with transaction.atomic():
+            if report.idempotency_key:
+                # Two retries racing: the unique constraint lets one in; the other finds it here.
+                existing = (
+                    Case.objects.select_for_update()
+                    .filter(source=source, idempotency_key=report.idempotency_key)
+                    .first()
+                )
+                if existing is not None:
+                    return ReportResult(existing, False, [])
+            case = Case.objects.create(
+                number=next_case_number(area.code if area else "", moment),
+                title=title,
+                description=report.description.strip(),
+                source=source,
+                category=category,
+                area=area,
+                level=routing.start_level("grid", area.level if area else "district"),
+                handling_area=area,
+                lon=report.lon,
+                lat=report.lat,
+                address=report.address.strip()[:200],
+                is_urgent=report.is_urgent,
+                reporter=actor
+                if actor is not None
+                and actor.is_authenticated
+                and report.reporter_is_actor
+                and not report.is_anonymous
+                else None,
+                reporter_name="" if report.is_anonymous else report.reporter_name.strip()[:60],
+                reporter_contact_encrypted=""
+                if report.is_anonymous
+                else encrypt_text(report.reporter_contact.strip()),
+                reporter_contact_masked=""
+                if report.is_anonymous
+                else mask_contact(report.reporter_contact.strip()),
+                is_anonymous=report.is_anonymous,
+                idempotency_key=report.idempotency_key,
+                reported_at=moment,
+                updated_at=moment,
             )
-            if existing is not None:
-                return ReportResult(existing, False, [])
-        case = Case.objects.create(
-            number=next_case_number(area.code if area else "", moment),
-            title=title,
-            description=report.description.strip(),
-            source=source,
-            category=category,
-            area=area,
-            level=routing.start_level("grid", area.level if area else "district"),
-            handling_area=area,
-            lon=report.lon,
-            lat=report.lat,
-            address=report.address.strip()[:200],
-            is_urgent=report.is_urgent,
-            reporter=actor
-            if actor is not None and actor.is_authenticated and not report.is_anonymous
-            else None,
-            reporter_name="" if report.is_anonymous else report.reporter_name.strip()[:60],
-            reporter_contact_encrypted=""
-            if report.is_anonymous
-            else encrypt_text(report.reporter_contact.strip()),
-            reporter_contact_masked=""
-            if report.is_anonymous
-            else mask_contact(report.reporter_contact.strip()),
-            is_anonymous=report.is_anonymous,
-            idempotency_key=report.idempotency_key,
-            reported_at=moment,
-            updated_at=moment,
-        )
-        event = record_event(case, Action.REPORT, "", CaseStatus.REPORTED, actor, data={"source": source})
-        for upload, content_type in photos:
-            CasePhoto.objects.create(
-                case=case,
-                event=event,
-                kind=CasePhoto.Kind.REPORT,
-                image=ContentFile(upload.content, name=safe_file_name(upload.name, content_type)),
-                content_type=content_type,
-                size_bytes=len(upload.content),
-            )
-        if source in TRUSTED_SOURCES:
-            _register(case, actor, note="trusted source: registered at once", category=category)
-        publish_after_commit("case.reported", case)
+            event = record_event(case, Action.REPORT, "", CaseStatus.REPORTED, actor, data={"source": source})
+            for upload, content_type in photos:
+                CasePhoto.objects.create(
+                    case=case,
+                    event=event,
+                    kind=CasePhoto.Kind.REPORT,
+                    image=ContentFile(upload.content, name=safe_file_name(upload.name, content_type)),
+                    content_type=content_type,
+                    size_bytes=len(upload.content),
+                )
+            if source in TRUSTED_SOURCES:
+                _register(case, actor, note="trusted source: registered at once", category=category)
+            publish_after_commit("case.reported", case)
+    except IntegrityError:
+        # Two retries raced past the check above: the unique (source, key) let one in.
+        existing = Case.objects.filter(source=source, idempotency_key=report.idempotency_key).first()
+        if not report.idempotency_key or existing is None:
+            raise
+        return ReportResult(existing, False, [])
     found = find_duplicates(
         category_id=case.category_id,
         lon=case.lon,

@@ -351,3 +351,18 @@ def test_a_retried_machine_report_creates_one_case(world: World) -> None:
 def test_an_address_without_a_point_is_matched_to_the_area_tree(world: World) -> None:
     case = world.report(lon=None, lat=None, address="清波街道清波门社区3幢楼道灯坏了")
     assert case["area"] == "330102001051"
+
+
+def test_a_machine_filing_for_someone_else_is_not_the_reporter(world: World) -> None:
+    from gridgov.cases.actions import Report, report_case
+
+    filed = report_case(
+        Report(source="hotline", title="来电反映路灯不亮", lon=120.105, lat=30.205, reporter_is_actor=False),
+        actor=world.users["clerk"],
+    ).case
+    own = report_case(
+        Report(source="web", title="路灯不亮", lon=120.105, lat=30.205), actor=world.users["resident"]
+    ).case
+    assert filed.reporter is None
+    assert CaseEvent.objects.get(case=filed, action="report").actor == world.users["clerk"]
+    assert own.reporter == world.users["resident"]
