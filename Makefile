@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint lint-format lint-ruff lint-types lint-imports lint-migrations format check ci clean-demo
+.PHONY: demo test assets lint lint-format lint-ruff lint-types lint-imports lint-migrations format check ci clean-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,19 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/pyth
 	$(BIN)/pip install --quiet -r requirements/dev.txt
 	touch $(VENV)/.base-installed $@
 
-demo: $(VENV)/.base-installed
+# Front-end libraries (htmx, Leaflet, ECharts) from the npm registry, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.installed
+
+demo: $(VENV)/.base-installed node_modules/.installed
 	GRIDGOV_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	GRIDGOV_DEBUG=1 $(BIN)/python manage.py load_demo
 	GRIDGOV_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed node_modules/.installed
 	GRIDGOV_DEBUG=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Each check is its own target, so `make -k lint` (as .ci/run calls it) reports every failing check.

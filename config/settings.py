@@ -147,6 +147,15 @@ GRIDGOV_DUPLICATE_WINDOW_DAYS = float(os.environ.get("GRIDGOV_DUPLICATE_WINDOW_D
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# Front-end libraries come from the npm registry (`make assets` → node_modules), never from the
+# repository; each is served under static/vendor/<name>/.
+NODE_MODULES = BASE_DIR / "node_modules"
+VENDOR_ASSETS = {"htmx": "htmx.org/dist", "leaflet": "leaflet/dist", "echarts": "echarts/dist"}
+STATICFILES_DIRS = [
+    (f"vendor/{name}", NODE_MODULES / path)
+    for name, path in VENDOR_ASSETS.items()
+    if (NODE_MODULES / path).is_dir()
+]
 
 # The coordinate system of every stored boundary and point. The demo's Hangzhou boundaries are GCJ-02.
 GRIDGOV_COORDINATE_SYSTEM = os.environ.get("GRIDGOV_COORDINATE_SYSTEM", "gcj02")

@@ -1,8 +1,11 @@
-from django.urls import path
+"""Pages. Each role's pages live in their own module under gridgov/web/pages/."""
+
+from django.urls import include, path
 
 from gridgov.web import views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("gridgov.web.pages.resident")),
 ]
