@@ -8,4 +8,5 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("gridgov.web.pages.resident")),
+    path("", include("gridgov.web.pages.console")),
 ]

@@ -1,0 +1,427 @@
+"""Staff pages: the intake and dispatch console, the department inbox, and a case's detail page.
+
+Every button posts to one endpoint (`act`) that calls the action function of gridgov.cases and
+renders the case's row again; a refused action (any DomainError) shows its message in the row and
+changes nothing, because the action raises before it writes. With htmx the row is swapped in
+place; without JavaScript the same form posts normally and the page is shown again.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from gridgov.accounts.models import Membership, Role, User
+from gridgov.accounts.queries import get_scope
+from gridgov.cases import actions, lifecycle
+from gridgov.cases.errors import CaseInputInvalid, CaseNotFound
+from gridgov.cases.lifecycle import Action
+from gridgov.cases.models import Case, CaseSource, CaseStatus, CaseTask, Light
+from gridgov.cases.queries import (
+    CaseFilters,
+    cases_for,
+    find_duplicates,
+    get_case_for,
+    list_cases_for,
+    roles_on_case,
+    tasks_of,
+    timeline_of,
+)
+from gridgov.catalogue.models import CaseCategory, Department
+from gridgov.catalogue.queries import list_categories, list_departments_for
+from gridgov.core.area_codes import InvalidCode, scope_prefix
+from gridgov.core.errors import DomainError
+
+PAGE_SIZE = 50
+QUEUE_STATUSES = (CaseStatus.REGISTERED, CaseStatus.REPORTED)
+LIVE_TASK_STATUSES = (CaseTask.Status.PENDING, CaseTask.Status.SIGNED)
+# The buttons each page offers, in this order; the detail page offers all of them.
+QUEUE_ACTIONS = (
+    Action.REGISTER,
+    Action.DISPATCH,
+    Action.WHISTLE,
+    Action.MERGE,
+    Action.ESCALATE,
+    Action.VOID,
+)
+INBOX_ACTIONS = (Action.SIGN, Action.REPORT_DONE, Action.RETURN, Action.REQUEST_EXTENSION)
+PANELS = ("queue", "inbox", "detail")
+# Timeline labels of the actions (events the scheduler writes keep their code).
+ACTION_LABELS = {
+    Action.REPORT: gettext_lazy("reported"),
+    Action.VERIFY: gettext_lazy("verified on site"),
+    Action.REGISTER: gettext_lazy("registered"),
+    Action.VOID: gettext_lazy("voided"),
+    Action.MERGE: gettext_lazy("merged"),
+    Action.ME_TOO: gettext_lazy("me too"),
+    Action.HANDLE_LOCALLY: gettext_lazy("handled locally"),
+    Action.DISPATCH: gettext_lazy("dispatched"),
+    Action.WHISTLE: gettext_lazy("whistled departments in"),
+    Action.SIGN: gettext_lazy("signed"),
+    Action.RETURN: gettext_lazy("returned"),
+    Action.REPORT_DONE: gettext_lazy("reported done"),
+    Action.CHECK_PASS: gettext_lazy("check passed"),
+    Action.CHECK_FAIL: gettext_lazy("check failed (rework)"),
+    Action.CLOSE: gettext_lazy("closed"),
+    Action.RATE: gettext_lazy("rated"),
+    Action.REQUEST_EXTENSION: gettext_lazy("extension requested"),
+    Action.DECIDE_EXTENSION: gettext_lazy("extension decided"),
+    Action.REQUEST_SUSPENSION: gettext_lazy("suspension requested"),
+    Action.DECIDE_SUSPENSION: gettext_lazy("suspension decided"),
+    Action.RESUME: gettext_lazy("resumed"),
+    Action.ESCALATE: gettext_lazy("escalated"),
+    Action.SUPERVISE: gettext_lazy("supervised"),
+}
+STATUS_LABELS = dict(CaseStatus.choices)
+
+
+def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Logged in (else the admin login page) and holding a staff role (else 403)."""
+
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        assert isinstance(user, User)
+        if not (
+            user.is_superuser or Membership.objects.filter(user=user).exclude(role=Role.RESIDENT).exists()
+        ):
+            raise PermissionDenied(_("These pages are for staff."))
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def user_of(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+# ── rows ─────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Row:
+    """One case as a row of the queue or the inbox, with what the user may do to it."""
+
+    case: Case
+    panel: str
+    allowed: list[str]
+    duplicates: list[Case] = field(default_factory=list)
+    proposal: list[Department] = field(default_factory=list)
+    proposal_reason: str = ""
+    departments: list[Department] = field(default_factory=list)
+    categories: list[CaseCategory] = field(default_factory=list)
+    my_task: CaseTask | None = None
+    error: str = ""
+    notice: str = ""
+
+
+def my_live_task(user: User, case: Case) -> CaseTask | None:
+    departments = Membership.objects.filter(user=user, role=Role.DEPARTMENT_HANDLER).values("department_id")
+    return (
+        case.tasks.filter(department_id__in=departments, status__in=LIVE_TASK_STATUSES)
+        .select_related("department")
+        .order_by("id")
+        .first()
+    )
+
+
+def build_row(user: User, case: Case, panel: str, *, error: str = "", notice: str = "") -> Row:
+    offered = {
+        "queue": QUEUE_ACTIONS,
+        "inbox": INBOX_ACTIONS,
+        "detail": QUEUE_ACTIONS + INBOX_ACTIONS,
+    }[panel]
+    permitted = set(lifecycle.allowed_actions(case.status, roles_on_case(user, case)))
+    row = Row(case=case, panel=panel, allowed=[], error=error, notice=notice)
+    if permitted & {Action.SIGN, Action.REPORT_DONE, Action.RETURN}:
+        # The case's state allows these, but the user's own task decides: sign a pending task,
+        # report a signed one done, return only a task of one's own department.
+        row.my_task = my_live_task(user, case)
+        task_status = row.my_task.status if row.my_task else None
+        if task_status != CaseTask.Status.PENDING:
+            permitted.discard(Action.SIGN)
+        if task_status == CaseTask.Status.PENDING:
+            permitted.discard(Action.REPORT_DONE)
+        if task_status is None:
+            permitted.discard(Action.RETURN)
+    row.allowed = [action.value for action in offered if action in permitted]
+    if panel != "inbox" and case.status in QUEUE_STATUSES:
+        found = find_duplicates(
+            category_id=case.category_id,
+            lon=case.lon,
+            lat=case.lat,
+            reported_at=case.reported_at,
+            exclude_id=case.pk,
+        )
+        visible = set(cases_for(user).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
+        row.duplicates = [c for c in found if c.pk in visible]
+    if not row.duplicates and Action.MERGE in row.allowed:
+        row.allowed.remove(Action.MERGE)  # merge needs a suggested duplicate to merge into
+    if Action.DISPATCH in row.allowed or Action.WHISTLE in row.allowed:
+        proposal = actions.propose_dispatch(case)
+        row.proposal_reason = proposal.reason
+        row.departments = list(
+            list_departments_for(
+                get_scope(user),
+                serving_area_code=case.handling_area_id or case.area_id or None,
+                is_active=True,
+            )
+        )
+        by_id = {d.pk: d for d in row.departments}
+        missing = [pk for pk in proposal.department_ids if pk not in by_id]
+        by_id.update({d.pk: d for d in Department.objects.filter(pk__in=missing)})
+        row.proposal = [by_id[pk] for pk in proposal.department_ids if pk in by_id]
+    if Action.REGISTER in row.allowed and case.category_id is None:
+        row.categories = list(list_categories(depth=2))
+    return row
+
+
+# ── pages ────────────────────────────────────────────────────────────────────────────────────
+
+
+def clean_filters(query: QueryDict) -> dict[str, str]:
+    values = {key: query.get(key, "").strip() for key in ("area", "source", "category", "light", "status")}
+    if values["source"] not in CaseSource.values:
+        values["source"] = ""
+    if values["light"] not in [value for value in Light.values if value]:
+        values["light"] = ""
+    if values["status"] not in QUEUE_STATUSES:
+        values["status"] = ""
+    values["area"] = area_filter(values["area"])
+    return values
+
+
+def area_filter(text: str) -> str:
+    """A full area code, or a prefix of one padded to the 12-digit code it stands for
+    (330102002 → 330102002000, the street); anything else is ignored."""
+    if not text.isdigit():
+        return ""
+    code = text.ljust(12, "0") if len(text) < 12 else text
+    try:
+        scope_prefix(code)
+    except InvalidCode:
+        return ""
+    return code
+
+
+@require_GET
+@staff_only
+def queue(request: HttpRequest) -> HttpResponse:
+    """受理派遣台: reported and registered cases in the user's scope, newest first."""
+    user = user_of(request)
+    chosen = clean_filters(request.GET)
+    filters = CaseFilters(
+        status=[chosen["status"]] if chosen["status"] else list(QUEUE_STATUSES),
+        source=chosen["source"] or None,
+        category=chosen["category"].upper() or None,
+        area=chosen["area"] or None,
+        light=chosen["light"] or None,
+    )
+    cases = list_cases_for(user, filters).select_related("handling_area")
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [build_row(user, case, "queue") for case in page.object_list]
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return render(
+        request,
+        "web/console/queue.html",
+        {
+            "rows": rows,
+            "page": page,
+            "chosen": chosen,
+            "kept_query": kept.urlencode(),
+            "sources": CaseSource.choices,
+            "lights": [(value, label) for value, label in Light.choices if value],
+            "statuses": [(s.value, s.label) for s in QUEUE_STATUSES],
+        },
+    )
+
+
+@require_GET
+@staff_only
+def inbox(request: HttpRequest) -> HttpResponse:
+    """部门待办: cases with a pending or signed task of the user's departments."""
+    user = user_of(request)
+    departments = Membership.objects.filter(user=user, role=Role.DEPARTMENT_HANDLER).values("department_id")
+    live = CaseTask.objects.filter(department_id__in=departments, status__in=LIVE_TASK_STATUSES)
+    cases = (
+        cases_for(user)
+        .filter(pk__in=live.values("case_id"))
+        .select_related("category", "area")
+        .order_by("due_at", "-reported_at", "-id")
+    )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [build_row(user, case, "inbox") for case in page.object_list]
+    return render(request, "web/console/inbox.html", {"rows": rows, "page": page})
+
+
+@require_GET
+@staff_only
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A case for staff: fields, tasks, timeline and the buttons the user's roles allow."""
+    user = user_of(request)
+    try:
+        case = get_case_for(user, case_id)
+    except CaseNotFound as error:
+        raise Http404(str(error.message)) from error
+    return render(
+        request,
+        "web/console/detail.html",
+        {
+            "case": case,
+            "row": build_row(user, case, "detail"),
+            "tasks": list(tasks_of(case)),
+            "events": [
+                {
+                    "event": event,
+                    "label": ACTION_LABELS.get(event.action, event.action),  # type: ignore[call-overload]
+                    "from": STATUS_LABELS.get(event.from_status, event.from_status),
+                    "to": STATUS_LABELS.get(event.to_status, event.to_status),
+                }
+                for event in timeline_of(case)
+            ],
+            "photos": list(case.photos.order_by("uploaded_at", "id")),
+        },
+    )
+
+
+# ── actions ──────────────────────────────────────────────────────────────────────────────────
+
+
+def _int(value: str | None, name: str) -> int:
+    try:
+        return int(value or "")
+    except ValueError as error:
+        raise CaseInputInvalid(details={name: value}) from error
+
+
+def _version(post: QueryDict) -> int | None:
+    value = post.get("version")
+    return int(value) if value and value.isdigit() else None
+
+
+def _photos(files: MultiValueDict[str, Any]) -> list[actions.PhotoUpload]:
+    return [actions.PhotoUpload(upload.name or "photo", upload.read()) for upload in files.getlist("photos")]
+
+
+def perform(action: str, case_id: int, user: User, post: QueryDict, files: MultiValueDict[str, Any]) -> str:
+    """Call the action function; return the notice to show. DomainErrors pass through."""
+    note = post.get("note", "")
+    reason = post.get("reason", "")
+    if action == Action.REGISTER:
+        actions.register_case(
+            case_id,
+            actor=user,
+            category_code=post.get("category") or None,
+            note=note,
+            expected_version=_version(post),
+        )
+        return _("Registered.")
+    if action == Action.VOID:
+        actions.void_case(case_id, actor=user, reason=reason, expected_version=_version(post))
+        return _("Voided.")
+    if action == Action.MERGE:
+        actions.merge_case(case_id, into_case_id=_int(post.get("into"), "into"), actor=user, note=note)
+        return _("Merged.")
+    if action == Action.DISPATCH:
+        department = post.get("department")
+        actions.dispatch_case(
+            case_id,
+            actor=user,
+            department_ids=[_int(department, "department")] if department else None,
+            note=note,
+            expected_version=_version(post),
+        )
+        return _("Dispatched.")
+    if action == Action.WHISTLE:
+        actions.whistle_case(
+            case_id,
+            actor=user,
+            department_ids=[_int(value, "departments") for value in post.getlist("departments")],
+            note=note,
+            expected_version=_version(post),
+        )
+        return _("Departments called in.")
+    if action == Action.ESCALATE:
+        if not reason.strip():
+            raise CaseInputInvalid(_("Give a reason."), details={"reason": "required"})
+        actions.escalate_case(case_id, actor=user, reason=reason, expected_version=_version(post))
+        return _("Escalated one level up.")
+    if action == Action.SIGN:
+        actions.sign_case(case_id, actor=user, note=note)
+        return _("Signed.")
+    if action == Action.REPORT_DONE:
+        actions.report_done(case_id, actor=user, note=note, photos=_photos(files))
+        return _("Reported done.")
+    if action == Action.RETURN:
+        actions.return_case(case_id, actor=user, reason=reason)
+        return _("Returned.")
+    if action == Action.REQUEST_EXTENSION:
+        hours = _int(post.get("extra_hours"), "extra_hours")
+        actions.request_extension(case_id, actor=user, extra_hours=hours, reason=reason)
+        return _("Extension requested; a leader decides.")
+    raise Http404
+
+
+ACTION_NAMES = {a.value for a in QUEUE_ACTIONS + INBOX_ACTIONS}
+
+
+@require_POST
+@staff_only
+def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    """POST one action on one case; answer the row again (htmx) or go back to the page."""
+    if action not in ACTION_NAMES:
+        raise Http404
+    user = user_of(request)
+    panel = request.POST.get("panel", "queue")
+    panel = panel if panel in PANELS else "queue"
+    error = notice = ""
+    try:
+        notice = perform(action, case_id, user, request.POST, request.FILES)
+    except DomainError as refused:
+        error = str(refused.message)
+    if panel == "detail" or not request.headers.get("HX-Request"):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, notice)
+        target = {
+            "queue": reverse("web:console-queue"),
+            "inbox": reverse("web:console-inbox"),
+            "detail": reverse("web:console-case", args=[case_id]),
+        }[panel]
+        return HttpResponseRedirect(target)
+    try:
+        case = get_case_for(user, case_id)
+    except CaseNotFound as missing:
+        return render(
+            request,
+            "web/console/_gone.html",
+            {"case_id": case_id, "message": error or str(missing.message)},
+            status=404 if error else 200,
+        )
+    row = build_row(user, case, panel, error=error, notice=notice)
+    return render(request, "web/console/_row.html", {"row": row})
+
+
+urlpatterns = [
+    path("console/", queue, name="console-queue"),
+    path("inbox/", inbox, name="console-inbox"),
+    path("console/cases/<int:case_id>/", case_detail, name="console-case"),
+    path("console/cases/<int:case_id>/<slug:action>/", act, name="console-act"),
+]
