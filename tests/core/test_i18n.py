@@ -26,6 +26,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[a-z]")
 
 @dataclass
 class Message:
+    msgctxt: str = ""
     msgid: str = ""
     msgid_plural: str = ""
     msgstr: dict[int, str] = field(default_factory=dict)
@@ -34,7 +35,8 @@ class Message:
 
 
 def parse_po(path: Path) -> list[Message]:
-    """A small .po reader: enough for the flags, msgid, msgid_plural and msgstr[n] that gettext writes."""
+    """A small .po reader: enough for the flags, msgctxt, msgid, msgid_plural and msgstr[n] that
+    gettext writes."""
     messages: list[Message] = []
     current = Message()
     target: tuple[str, int] | None = None
@@ -61,6 +63,10 @@ def parse_po(path: Path) -> list[Message]:
         keyword, _space, rest = line.partition(" ")
         if line.startswith('"'):
             keyword, rest = "", line
+        elif keyword == "msgctxt":
+            if current.msgstr:
+                finish()
+            target = ("msgctxt", 0)
         elif keyword == "msgid":
             if current.msgstr:
                 finish()
@@ -76,7 +82,9 @@ def parse_po(path: Path) -> list[Message]:
         assert target is not None, raw
         text: str = ast.literal_eval(rest)
         kind, index = target
-        if kind == "msgid":
+        if kind == "msgctxt":
+            current.msgctxt += text
+        elif kind == "msgid":
             current.msgid += text
         elif kind == "msgid_plural":
             current.msgid_plural += text
@@ -112,6 +120,8 @@ def test_the_committed_mo_file_matches_the_po_file() -> None:
             continue
         if message.msgid_plural:
             got = compiled.ngettext(message.msgid, message.msgid_plural, 1)
+        elif message.msgctxt:
+            got = compiled.pgettext(message.msgctxt, message.msgid)
         else:
             got = compiled.gettext(message.msgid)
         assert got == message.msgstr[0], f"stale .mo (run compilemessages): {message.msgid!r}"
