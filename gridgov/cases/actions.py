@@ -393,15 +393,32 @@ def notify(
     )
 
 
+# The case fields a running limit sets; every save that starts, moves or stops the clock writes them.
+CLOCK_FIELDS = ("limit_started_at", "due_at", "limit_unit", "light", "is_overdue")
+
+
+def run_clock(
+    case: Case, start: datetime, due: datetime, unit: str, *, reason: str, step: str = "handle"
+) -> None:
+    """Make `start`–`due` the case's running limit: replace its warning and overdue rows, set the
+    fields and the light (green unless the moment already lies past 80 % of the new limit)."""
+    cancel_deadlines(SUBJECT, str(case.pk), kinds=[WARN, OVERDUE], reason=reason)
+    limit = timing.Limit(0, unit)
+    case.limit_started_at, case.due_at, case.limit_unit = start, due, unit
+    case.light = timing.light_at(start, due, unit, now()) or Light.GREEN
+    case.is_overdue = False
+    data = {"step": step}
+    schedule_deadline(
+        WARN, SUBJECT, str(case.pk), timing.warn_point(start, due, limit), started_at=start, data=data
+    )
+    schedule_deadline(OVERDUE, SUBJECT, str(case.pk), due, started_at=start, data=data)
+
+
 def start_clock(case: Case, step: str, start: datetime) -> timing.Schedule:
-    """Start the limit of `step` (handle, or the local handling): deadline rows and the light."""
-    cancel_deadlines(SUBJECT, str(case.pk), kinds=[WARN, OVERDUE], reason="new limit")
+    """Start the limit of `step` (handle, or the local handling) from the matter table."""
     limit = timing.limit_for(case.category, step, urgent=case.is_urgent, level=case.level)
     plan = timing.schedule(start, limit)
-    case.limit_started_at, case.due_at, case.limit_unit = plan.started_at, plan.due_at, limit.unit
-    case.light, case.is_overdue = Light.GREEN, False
-    schedule_deadline(WARN, SUBJECT, str(case.pk), plan.warn_at, started_at=start, data={"step": step})
-    schedule_deadline(OVERDUE, SUBJECT, str(case.pk), plan.due_at, started_at=start, data={"step": step})
+    run_clock(case, start, plan.due_at, limit.unit, reason="new limit", step=step)
     return plan
 
 
@@ -515,7 +532,7 @@ def void_case(case_id: int, *, actor: User, reason: str, expected_version: int |
         step.case.status = CaseStatus.VOIDED
         step.case.closed_at = now()
         stop_clock(step.case, "voided")
-        save(step.case, "status", "closed_at", "limit_started_at", "due_at", "limit_unit", "light")
+        save(step.case, "status", "closed_at", *CLOCK_FIELDS)
         record_event(step.case, Action.VOID, step.from_status, step.case.status, actor, note=reason)
         publish_after_commit("case.voided", step.case)
     return step.case
@@ -581,16 +598,7 @@ def handle_locally(case_id: int, *, actor: User, note: str = "", expected_versio
         step.case.status = CaseStatus.IN_PROGRESS
         step.case.dispatched_at = step.case.dispatched_at or now()
         start_clock(step.case, "handle", now())
-        save(
-            step.case,
-            "status",
-            "dispatched_at",
-            "limit_started_at",
-            "due_at",
-            "limit_unit",
-            "light",
-            "is_overdue",
-        )
+        save(step.case, "status", "dispatched_at", *CLOCK_FIELDS)
         record_event(step.case, Action.HANDLE_LOCALLY, step.from_status, step.case.status, actor, note=note)
     return step.case
 
@@ -634,6 +642,17 @@ def _create_tasks(
     return tasks
 
 
+def send_to_departments(case: Case, departments: Sequence[Department], *, whistle: bool) -> None:
+    """Dispatch or whistle: the handle limit starts now and each department gets a task."""
+    start = now()
+    case.status = CaseStatus.DISPATCHED
+    # A whistle on a case already in the grid's hands keeps the first dispatch time.
+    case.dispatched_at = case.dispatched_at if whistle and case.dispatched_at else start
+    start_clock(case, "handle", start)
+    _create_tasks(case, departments, whistle=whistle, start=start)
+    save(case, "status", "dispatched_at", *CLOCK_FIELDS)
+
+
 def _departments(ids: Sequence[int]) -> list[Department]:
     departments = list(Department.objects.filter(pk__in=list(ids), is_active=True).order_by("id"))
     if not ids or len(departments) != len(set(ids)):
@@ -665,21 +684,7 @@ def dispatch_case(
                 }
             )
         departments = _departments(chosen)
-        start = now()
-        step.case.status = CaseStatus.DISPATCHED
-        step.case.dispatched_at = start
-        start_clock(step.case, "handle", start)
-        _create_tasks(step.case, departments, whistle=False, start=start)
-        save(
-            step.case,
-            "status",
-            "dispatched_at",
-            "limit_started_at",
-            "due_at",
-            "limit_unit",
-            "light",
-            "is_overdue",
-        )
+        send_to_departments(step.case, departments, whistle=False)
         overridden = list(proposal.department_ids) != chosen
         record_event(
             step.case,
@@ -720,21 +725,7 @@ def whistle_case(
     with transaction.atomic():
         step = begin(case_id, actor, Action.WHISTLE, expected_version)
         departments = _departments(list(dict.fromkeys(department_ids)))
-        start = now()
-        step.case.status = CaseStatus.DISPATCHED
-        step.case.dispatched_at = step.case.dispatched_at or start
-        start_clock(step.case, "handle", start)
-        _create_tasks(step.case, departments, whistle=True, start=start)
-        save(
-            step.case,
-            "status",
-            "dispatched_at",
-            "limit_started_at",
-            "due_at",
-            "limit_unit",
-            "light",
-            "is_overdue",
-        )
+        send_to_departments(step.case, departments, whistle=True)
         record_event(
             step.case,
             Action.WHISTLE,
@@ -794,7 +785,7 @@ def return_case(case_id: int, *, actor: User, reason: str) -> Case:
             stop_clock(step.case, "returned")
         elif all(t.status == CaseTask.Status.DONE for t in remaining):
             step.case.status = CaseStatus.HANDLED
-        save(step.case, "status", "limit_started_at", "due_at", "limit_unit", "light")
+        save(step.case, "status", *CLOCK_FIELDS)
         record_event(
             step.case,
             Action.RETURN,
@@ -838,7 +829,7 @@ def report_done(case_id: int, *, actor: User, note: str, photos: Sequence[PhotoU
         if all_done:
             step.case.status = CaseStatus.HANDLED
             stop_clock(step.case, "handled")
-        save(step.case, "status", "limit_started_at", "due_at", "limit_unit", "light")
+        save(step.case, "status", *CLOCK_FIELDS)
         event = record_event(
             step.case,
             Action.REPORT_DONE,
@@ -907,16 +898,7 @@ def check_case(
                     started_at=start,
                     data={"task": task.pk},
                 )
-            save(
-                step.case,
-                "status",
-                "rework_count",
-                "limit_started_at",
-                "due_at",
-                "limit_unit",
-                "light",
-                "is_overdue",
-            )
+            save(step.case, "status", "rework_count", *CLOCK_FIELDS)
             notify(
                 department_users([t.department_id for t in tasks]),
                 step.case,
@@ -1054,21 +1036,13 @@ def decide_request(request_id: int, *, actor: User, approve: bool, note: str = "
         data: dict[str, Any] = {"request": request.pk, "approved": approve, "kind": request.kind}
         if approve and request.kind == CaseRequest.Kind.EXTENSION and case.due_at and case.limit_started_at:
             new_due = timing.extend_due(case.due_at, float(request.extra_hours or 0))
-            limit = timing.Limit(0, case.limit_unit or "working_hours")
-            cancel_deadlines(SUBJECT, str(case.pk), kinds=[WARN, OVERDUE], reason="extension approved")
-            case.due_at = new_due
-            case.is_overdue = False
-            case.light = (
-                timing.light_at(case.limit_started_at, new_due, case.limit_unit, now()) or Light.GREEN
+            run_clock(
+                case,
+                case.limit_started_at,
+                new_due,
+                case.limit_unit or "working_hours",
+                reason="extension approved",
             )
-            schedule_deadline(
-                WARN,
-                SUBJECT,
-                str(case.pk),
-                timing.warn_point(case.limit_started_at, new_due, limit),
-                started_at=case.limit_started_at,
-            )
-            schedule_deadline(OVERDUE, SUBJECT, str(case.pk), new_due, started_at=case.limit_started_at)
             case.tasks.filter(status__in=[CaseTask.Status.PENDING, CaseTask.Status.SIGNED]).update(
                 due_at=new_due
             )
@@ -1078,16 +1052,7 @@ def decide_request(request_id: int, *, actor: User, approve: bool, note: str = "
             case.suspended_remaining_seconds = int(remaining)
             stop_clock(case, "suspended")
             case.status = CaseStatus.SUSPENDED
-        save(
-            case,
-            "due_at",
-            "is_overdue",
-            "light",
-            "status",
-            "suspended_remaining_seconds",
-            "limit_started_at",
-            "limit_unit",
-        )
+        save(case, "status", "suspended_remaining_seconds", *CLOCK_FIELDS)
         record_event(case, action, step.from_status, case.status, actor, note=note, data=data)
     return request
 
@@ -1099,15 +1064,10 @@ def resume_case(case_id: int, *, actor: User, note: str = "") -> Case:
         case = step.case
         start = now()
         remaining = float(case.suspended_remaining_seconds or 0)
-        limit = timing.Limit(0, "working_hours")
         due = timing.resume_due(start, max(remaining, 3600.0))
-        case.limit_started_at, case.due_at, case.limit_unit = start, due, limit.unit
-        case.status, case.light, case.suspended_remaining_seconds = CaseStatus.IN_PROGRESS, Light.GREEN, None
-        schedule_deadline(WARN, SUBJECT, str(case.pk), timing.warn_point(start, due, limit), started_at=start)
-        schedule_deadline(OVERDUE, SUBJECT, str(case.pk), due, started_at=start)
-        save(
-            case, "limit_started_at", "due_at", "limit_unit", "status", "light", "suspended_remaining_seconds"
-        )
+        run_clock(case, start, due, "working_hours", reason="resumed")
+        case.status, case.suspended_remaining_seconds = CaseStatus.IN_PROGRESS, None
+        save(case, *CLOCK_FIELDS, "status", "suspended_remaining_seconds")
         record_event(
             case,
             Action.RESUME,
@@ -1143,7 +1103,7 @@ def escalate_case(
         if case.status != CaseStatus.REPORTED:
             case.status = CaseStatus.REGISTERED
             stop_clock(case, "escalated")
-        save(case, "level", "handling_area", "status", "limit_started_at", "due_at", "limit_unit", "light")
+        save(case, "level", "handling_area", "status", *CLOCK_FIELDS)
         record_event(
             case,
             Action.ESCALATE,
