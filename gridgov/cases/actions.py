@@ -42,7 +42,7 @@ from gridgov.cases.models import (
     CaseTask,
     Light,
 )
-from gridgov.cases.queries import cases_for, find_duplicates, roles_on_case
+from gridgov.cases.queries import cases_for, roles_on_case, visible_duplicates_of
 from gridgov.catalogue.models import CaseCategory, Department
 from gridgov.catalogue.queries import rule_for
 from gridgov.core.area_codes import Level, ancestor_codes
@@ -208,20 +208,7 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
         if not report.idempotency_key or existing is None:
             raise
         return ReportResult(existing, False, [])
-    found = find_duplicates(
-        category_id=case.category_id,
-        lon=case.lon,
-        lat=case.lat,
-        reported_at=case.reported_at,
-        exclude_id=case.pk,
-    )
-    # Offer only the duplicates the reporter may read (staff: their scope; a resident: their own).
-    visible = (
-        set(cases_for(actor).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
-        if actor
-        else set()
-    )
-    return ReportResult(case, True, [c for c in found if c.pk in visible])
+    return ReportResult(case, True, visible_duplicates_of(actor, case))
 
 
 def safe_file_name(name: str, content_type: str) -> str:

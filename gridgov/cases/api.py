@@ -18,12 +18,12 @@ from gridgov.cases import actions, lifecycle
 from gridgov.cases.models import Case, CaseEvent, CaseRequest, CaseTask
 from gridgov.cases.queries import (
     CaseFilters,
-    find_duplicates,
     get_case_for,
     list_cases_for,
     roles_on_case,
     tasks_of,
     timeline_of,
+    visible_duplicates_of,
 )
 from gridgov.cases.schemas import (
     CaseDetailOut,
@@ -168,18 +168,7 @@ def get_case(request: HttpRequest, case_id: int) -> CaseDetailOut:
 @router.get("/{case_id}/duplicates", response=list[CaseOut], summary="Open cases that may be the same")
 def duplicates(request: HttpRequest, case_id: int) -> list[CaseOut]:
     user = user_of(request)
-    case = get_case_for(user, case_id)
-    found = find_duplicates(
-        category_id=case.category_id,
-        lon=case.lon,
-        lat=case.lat,
-        reported_at=case.reported_at,
-        exclude_id=case.pk,
-    )
-    allowed = set(
-        list_cases_for(user, CaseFilters()).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True)
-    )
-    return [case_out(c) for c in found if c.pk in allowed]
+    return [case_out(c) for c in visible_duplicates_of(user, get_case_for(user, case_id))]
 
 
 @router.post("/{case_id}/verify", response=CaseDetailOut, summary="核实 verify on site")

@@ -168,6 +168,22 @@ def find_duplicates(
     return [case for _metres, case in scored[:limit]]
 
 
+def visible_duplicates_of(user: User | AnonymousUser | None, case: Case) -> list[Case]:
+    """The duplicate suggestions for `case` that `user` may read (staff: their scope; a resident:
+    their own reports; nobody else: none)."""
+    if user is None:
+        return []
+    found = find_duplicates(
+        category_id=case.category_id,
+        lon=case.lon,
+        lat=case.lat,
+        reported_at=case.reported_at,
+        exclude_id=case.pk,
+    )
+    visible = set(cases_for(user).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
+    return [c for c in found if c.pk in visible]
+
+
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """Equirectangular distance; exact enough below a few kilometres."""
     x = radians(lon2 - lon1) * cos(radians((lat1 + lat2) / 2))

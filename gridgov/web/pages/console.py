@@ -31,12 +31,12 @@ from gridgov.cases.models import Case, CaseSource, CaseStatus, CaseTask, Light
 from gridgov.cases.queries import (
     CaseFilters,
     cases_for,
-    find_duplicates,
     get_case_for,
     list_cases_for,
     roles_on_case,
     tasks_of,
     timeline_of,
+    visible_duplicates_of,
 )
 from gridgov.catalogue.models import CaseCategory, Department
 from gridgov.catalogue.queries import list_categories, list_departments_for
@@ -161,15 +161,7 @@ def build_row(user: User, case: Case, panel: str, *, error: str = "", notice: st
             permitted.discard(Action.RETURN)
     row.allowed = [action.value for action in offered if action in permitted]
     if panel != "inbox" and case.status in QUEUE_STATUSES:
-        found = find_duplicates(
-            category_id=case.category_id,
-            lon=case.lon,
-            lat=case.lat,
-            reported_at=case.reported_at,
-            exclude_id=case.pk,
-        )
-        visible = set(cases_for(user).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
-        row.duplicates = [c for c in found if c.pk in visible]
+        row.duplicates = visible_duplicates_of(user, case)
     if not row.duplicates and Action.MERGE in row.allowed:
         row.allowed.remove(Action.MERGE)  # merge needs a suggested duplicate to merge into
     if Action.DISPATCH in row.allowed or Action.WHISTLE in row.allowed:
