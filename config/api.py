@@ -9,8 +9,10 @@ from gridgov.accounts.auth import api_auth
 from gridgov.areas.api import router as areas_router
 from gridgov.cases.api import router as cases_router
 from gridgov.catalogue.api import router as catalogue_router
+from gridgov.cockpit.api import router as cockpit_router
 from gridgov.core.errors import DomainError, InvalidInput, NotAuthenticated
 from gridgov.evaluation.api import router as evaluation_router
+from gridgov.gridwork.api import router as gridwork_router
 from gridgov.notifications.api import router as notifications_router
 
 api = NinjaAPI(
@@ -48,3 +50,5 @@ api.add_router("/catalogue/", catalogue_router)
 api.add_router("/notifications/", notifications_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/evaluation/", evaluation_router)
+api.add_router("/gridwork/", gridwork_router)
+api.add_router("/cockpit/", cockpit_router)

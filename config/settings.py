@@ -51,8 +51,10 @@ INSTALLED_APPS = [
     "gridgov.notifications",
     "gridgov.deadlines",
     "gridgov.cases",
+    "gridgov.gridwork",
     "gridgov.open311",
     "gridgov.evaluation",
+    "gridgov.cockpit",
     "gridgov.web",
     "gridgov.demo",
 ]
@@ -83,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "gridgov.web.context.navigation",
             ],
         },
     },

@@ -9,4 +9,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("gridgov.web.pages.resident")),
     path("", include("gridgov.web.pages.console")),
+    path("", include("gridgov.web.pages.gridworker")),
+    path("", include("gridgov.web.pages.leader")),
+    path("", include("gridgov.web.pages.cockpit")),
+    path("", include("gridgov.web.pages.account")),
 ]
