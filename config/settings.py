@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gridgov.web.context.navigation",
+                "gridgov.web.context.maps",
             ],
         },
     },
@@ -160,8 +161,17 @@ STATICFILES_DIRS = [
     if (NODE_MODULES / path).is_dir()
 ]
 
-# The coordinate system of every stored boundary and point. The demo's Hangzhou boundaries are GCJ-02.
+# The coordinate system ("gcj02" or "wgs84") of every stored boundary and point and of the map
+# tiles; whatever arrives in the other one is converted on the way in (docs/maps.md). The demo's
+# Hangzhou boundaries are GCJ-02 and are converted on import when this says "wgs84".
 GRIDGOV_COORDINATE_SYSTEM = os.environ.get("GRIDGOV_COORDINATE_SYSTEM", "gcj02")
+# Map tiles: none by default (maps draw boundaries, labels and markers on a plain background and
+# need no internet). Set a URL template in the coordinate system above, e.g. a local tile server
+# or 天地图 (WGS-84/CGCS2000: set GRIDGOV_COORDINATE_SYSTEM=wgs84 with it).
+GRIDGOV_MAP_TILE_URL = os.environ.get("GRIDGOV_MAP_TILE_URL", "")
+GRIDGOV_MAP_TILE_SUBDOMAINS = os.environ.get("GRIDGOV_MAP_TILE_SUBDOMAINS", "")
+GRIDGOV_MAP_TILE_ATTRIBUTION = os.environ.get("GRIDGOV_MAP_TILE_ATTRIBUTION", "")
+GRIDGOV_MAP_TILE_MAX_ZOOM = int(os.environ.get("GRIDGOV_MAP_TILE_MAX_ZOOM", "18"))
 # Where the public reference data sets live (admin divisions, boundaries, messages).
 GRIDGOV_SHARED_DATA = Path(os.environ.get("GRIDGOV_SHARED_DATA", BASE_DIR.parent / "shared" / "data"))
 

@@ -23,3 +23,12 @@ class SessionAuth(NinjaSessionAuth):
 
 
 api_auth: list[APIKeyCookie | HttpBearer] = [SessionAuth(), BearerTokenAuth()]
+
+
+def anyone(request: HttpRequest) -> Any:
+    """Lets an anonymous caller through; the endpoint decides what the public may read."""
+    return "public"
+
+
+# For the few endpoints that serve public data: a session or token still identifies the caller.
+api_auth_or_public: list[Any] = [*api_auth, anyone]

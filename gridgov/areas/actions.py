@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from shapely.geometry import mapping
 from tqdm import tqdm
 
 from gridgov.areas import geometry
@@ -42,6 +43,7 @@ from gridgov.core.area_codes import (
 from gridgov.core.area_codes import parent_code as code_parent
 from gridgov.core.audit import record_audit_event
 from gridgov.core.clock import now
+from gridgov.core.coordinates import UnknownCoordinateSystem, check_system
 
 BUNDLED_DATA_DIR = Path(__file__).resolve().parent / "data"
 NAME_MAX_LENGTH = Area._meta.get_field("name").max_length or 100
@@ -747,6 +749,7 @@ def import_boundaries(
     name_field: str,
     parent_code: str | None = None,
     skip_invalid: bool = False,
+    coordinate_system: str | None = None,
     actor: Any = None,
     actor_label: str,
 ) -> BoundaryImportReport:
@@ -762,8 +765,16 @@ def import_boundaries(
     By default any bad feature raises BoundaryImportInvalid with every bad feature in
     `details["problems"]` ([{index, code, reason}, …]) and nothing is imported; with
     `skip_invalid` the good features are imported and the bad ones reported in `skipped`.
+
+    `coordinate_system` names the file's system ("wgs84" or "gcj02"); its polygons are converted
+    to the storage system (settings.GRIDGOV_COORDINATE_SYSTEM). None means they are in it already.
     """
     level = Level(level)
+    if coordinate_system is not None:
+        try:
+            check_system(coordinate_system)
+        except UnknownCoordinateSystem as exc:
+            raise BoundaryImportInvalid(details={"coordinate_system": str(exc)}) from exc
     features = _load_feature_collection(path)
     parent = _parent_for_import(parent_code, level)
     problems: list[FeatureNote] = []
@@ -812,6 +823,9 @@ def import_boundaries(
             continue
         try:
             checked = geometry.polygonal_geometry(feature.get("geometry") or {})
+            if coordinate_system is not None:
+                moved = geometry.to_storage_system(checked.geometry, coordinate_system)
+                checked = geometry.polygonal_geometry(mapping(moved))
         except GeometryInvalid as exc:
             problems.append(FeatureNote(index, code, str(exc.message)))
             continue

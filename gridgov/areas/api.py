@@ -1,10 +1,19 @@
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from gridgov.accounts.auth import api_auth_or_public
 from gridgov.accounts.queries import get_scope
+from gridgov.accounts.scope import Scope
 from gridgov.areas.models import Area, AreaLevel
-from gridgov.areas.queries import ancestors_of, get_area_for, list_areas_for, locate_for
+from gridgov.areas.queries import (
+    ancestors_of,
+    get_area_for,
+    list_areas_for,
+    locate_for,
+    map_layer_for,
+    parse_map_view,
+)
 from gridgov.areas.schemas import AreaDetailOut, AreaFeature, AreaOut, AreaRef, LocateOut
 
 router = Router(tags=["areas"])
@@ -42,6 +51,27 @@ def locate(request: HttpRequest, lon: float, lat: float) -> LocateOut:
     if area is None:
         return LocateOut(found=False, area=None, ancestors=[])
     return LocateOut(found=True, area=area_ref(area), ancestors=[area_ref(a) for a in ancestors_of(area)])
+
+
+@router.get(
+    "/map",
+    auth=api_auth_or_public,
+    summary="The areas a map view shows, as GeoJSON simplified for its zoom",
+    description=(
+        "bbox=west,south,east,north in degrees and zoom as in Leaflet. Without level the level follows "
+        "the zoom (≤10 district, 11–12 street, 13–14 community, ≥15 grid); parent keeps the areas under "
+        "one area. At most 2,500 features; `truncated` says more matched. Coordinates are in "
+        "GRIDGOV_COORDINATE_SYSTEM. Boundaries are public: an anonymous caller gets every area, a "
+        "signed-in one the areas of their scope."
+    ),
+)
+def area_map(
+    request: HttpRequest, bbox: str, zoom: int, level: AreaLevel | None = None, parent: str | None = None
+) -> HttpResponse:
+    user = request.user
+    scope = get_scope(user) if user.is_authenticated else Scope.everything()
+    layer = map_layer_for(scope, parse_map_view(bbox, zoom), level=level, parent_code=parent)
+    return HttpResponse(layer.as_json(), content_type="application/json")
 
 
 @router.get("/{code}", response=AreaDetailOut, summary="One area")

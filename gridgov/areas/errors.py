@@ -44,3 +44,10 @@ class BoundaryImportInvalid(InvalidInput):
 
     code = "boundary_import_invalid"
     default_message = _("The boundary file has bad features; nothing was imported.")
+
+
+class MapViewInvalid(InvalidInput):
+    code = "map_view_invalid"
+    default_message = _(
+        "The map view is not valid: bbox is west,south,east,north in degrees and zoom 0 to 22."
+    )

@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,8 @@ from shapely.geometry import mapping, shape
 from gridgov.areas.errors import GeometryInvalid
 from gridgov.areas.models import Area, BoundaryVersion
 from gridgov.core.area_codes import LEVEL_ORDER, Level
+from gridgov.core.coordinates import convert_array
+from gridgov.core.mapping import storage_system
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +148,18 @@ class BoundaryMetrics:
     centre_lon: float
     centre_lat: float
     area_km2: float
+
+
+def to_storage_system(geometry: Any, given_system: str | None) -> Any:
+    """`geometry` given in `given_system` → the storage system (settings.GRIDGOV_COORDINATE_SYSTEM).
+
+    None means "already in the storage system". Every vertex moves by the same formula as single
+    points (gridgov.core.coordinates), a whole array at a time.
+    """
+    if given_system is None:
+        return geometry
+    target = storage_system()
+    return shapely.transform(geometry, lambda coordinates: convert_array(coordinates, given_system, target))
 
 
 def bbox_of(geometry: Any) -> tuple[float, float, float, float]:
@@ -351,3 +366,73 @@ def locate_points(lons: Sequence[float | None], lats: Sequence[float | None]) ->
 def level_depth(level: Level | str) -> int:
     """0 for a province, 6 for a micro-grid."""
     return _LEVEL_DEPTH[str(level)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Boundaries for maps: simplified per zoom level, cached per process
+
+# Leaflet's web-mercator tiles are 256 px; at zoom z one pixel spans this many degrees of longitude.
+TILE_SIZE_PX = 256
+MAX_MAP_ZOOM = 22
+_SIMPLIFIED_CACHE_SIZE = 60_000
+
+_simplified: "OrderedDict[tuple[str, int], str]" = OrderedDict()
+_simplified_key: IndexKey | None = None
+_simplified_lock = threading.Lock()
+
+
+def degrees_per_pixel(zoom: int) -> float:
+    return 360.0 / (TILE_SIZE_PX * 2**zoom)
+
+
+def simplify_for_zoom(boundary: Mapping[str, Any], zoom: int) -> str:
+    """A boundary as GeoJSON text, simplified to about one screen pixel at `zoom`.
+
+    Vertices closer than a pixel to the simplified outline are dropped (Douglas–Peucker keeping
+    the topology) and the coordinates rounded to the decimals that still resolve half a pixel,
+    which shortens the text sent. A shape smaller than a pixel keeps its simplified outline.
+    """
+    tolerance = degrees_per_pixel(zoom)
+    decimals = max(0, math.ceil(-math.log10(tolerance / 2)))
+    geometry = shape(boundary).simplify(tolerance, preserve_topology=True)
+    rounded = shapely.transform(geometry, lambda coordinates: np.round(coordinates, decimals))
+    return str(shapely.to_geojson(rounded))
+
+
+def simplified_boundaries(codes: Sequence[str], zoom: int) -> dict[str, str]:
+    """{code: simplified GeoJSON text} for the areas among `codes` that have a boundary.
+
+    The cache holds (code, zoom) entries and is emptied when the boundary version moves (one
+    primary-key read per call), like the locate index.
+    """
+    global _simplified_key
+    key = _current_key()
+    found: dict[str, str] = {}
+    with _simplified_lock:
+        if key != _simplified_key:
+            _simplified.clear()
+            _simplified_key = key
+        for code in codes:
+            text = _simplified.get((code, zoom))
+            if text is not None:
+                _simplified.move_to_end((code, zoom))
+                found[code] = text
+    missing = [code for code in codes if code not in found]
+    computed: dict[str, str] = {}
+    for start in range(0, len(missing), 500):
+        rows = Area.objects.filter(code__in=missing[start : start + 500], boundary__isnull=False)
+        for code, boundary in rows.values_list("code", "boundary"):
+            if boundary is None:
+                continue
+            try:
+                computed[code] = simplify_for_zoom(boundary, zoom)
+            except (GeometryInvalid, ValueError, TypeError, shapely.errors.GEOSException) as exc:
+                logger.warning("area %s has an unusable boundary, left off the map: %s", code, exc)
+    with _simplified_lock:
+        if _simplified_key == key:
+            for code, text in computed.items():
+                _simplified[(code, zoom)] = text
+            while len(_simplified) > _SIMPLIFIED_CACHE_SIZE:
+                _simplified.popitem(last=False)
+    found.update(computed)
+    return found

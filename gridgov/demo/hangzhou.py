@@ -18,8 +18,13 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from gridgov.areas.demo_grids import CommunitySpec, DistrictSpec, RegionSpec, StreetSpec
+from gridgov.areas.geometry import to_storage_system
+from gridgov.core.coordinates import GCJ02, convert_point
+from gridgov.core.mapping import storage_system
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "areas" / "data"
+# The bundled boundary files are GCJ-02 (DataV); they are converted when gridgov stores WGS-84.
+SOURCE_SYSTEM = GCJ02
 HANGZHOU_CITY_CODE = "330100000000"
 
 
@@ -50,8 +55,13 @@ def read_district_boundaries() -> dict[int, tuple[BaseGeometry, tuple[float, flo
         collection = json.load(handle)
     return {
         int(feature["properties"]["adcode"]): (
-            shape(feature["geometry"]),
-            (float(feature["properties"]["center"][0]), float(feature["properties"]["center"][1])),
+            to_storage_system(shape(feature["geometry"]), SOURCE_SYSTEM),
+            convert_point(
+                float(feature["properties"]["center"][0]),
+                float(feature["properties"]["center"][1]),
+                SOURCE_SYSTEM,
+                storage_system(),
+            ),
         )
         for feature in collection["features"]
     }
@@ -62,7 +72,7 @@ def read_city_boundary() -> BaseGeometry:
         collection = json.load(handle)
     for feature in collection["features"]:
         if int(feature["properties"]["adcode"]) == 330100:
-            return shape(feature["geometry"])
+            return to_storage_system(shape(feature["geometry"]), SOURCE_SYSTEM)
     raise LookupError("Hangzhou is missing from zhejiang-cities.geojson")
 
 

@@ -24,8 +24,9 @@ from gridgov.accounts.models import ApiToken
 from gridgov.cases.actions import Report, locate_report, record_event, report_case
 from gridgov.cases.models import Case, CaseSource
 from gridgov.catalogue.models import CaseCategory
+from gridgov.core.coordinates import WGS84
+from gridgov.core.mapping import point_to_storage
 from gridgov.open311.attributes import Answers, attributes_for_service, parse_answers
-from gridgov.open311.coordinates import wgs84_to_gcj02
 from gridgov.open311.errors import LocationOutside, Open311InputInvalid
 from gridgov.open311.queries import INTAKE_EVENT, get_service
 
@@ -178,9 +179,7 @@ def _stored_point(point: tuple[float, float] | None) -> tuple[float | None, floa
     """The point in the coordinate system of the stored boundaries (GCJ-02 for maps of China)."""
     if point is None:
         return None, None
-    if getattr(settings, "GRIDGOV_COORDINATE_SYSTEM", "wgs84") == "gcj02":
-        return wgs84_to_gcj02(*point)
-    return point
+    return point_to_storage(*point, WGS84)
 
 
 def _contact(form: ServiceRequestForm, problems: list[str]) -> str:

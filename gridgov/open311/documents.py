@@ -14,9 +14,10 @@ from django.utils.translation import gettext
 
 from gridgov.cases.models import OPEN_STATUSES, Case, CaseSource, CaseStatus
 from gridgov.catalogue.models import CaseCategory
+from gridgov.core.coordinates import WGS84
+from gridgov.core.mapping import point_from_storage
 from gridgov.open311.actions import SubmitResult
 from gridgov.open311.attributes import Attribute
-from gridgov.open311.coordinates import gcj02_to_wgs84
 from gridgov.open311.dates import format_w3c
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -131,9 +132,7 @@ def _published_point(case: Case, *, is_exact: bool) -> tuple[float | None, float
     """The point on WGS-84 (the spec's datum); rounded to 0.001° (about 100 m) unless `is_exact`."""
     if case.lon is None or case.lat is None:
         return None, None
-    lon, lat = case.lon, case.lat
-    if getattr(settings, "GRIDGOV_COORDINATE_SYSTEM", "wgs84") == "gcj02":
-        lon, lat = gcj02_to_wgs84(lon, lat)
+    lon, lat = point_from_storage(case.lon, case.lat, WGS84)
     digits = 6 if is_exact else 3
     return round(lon, digits), round(lat, digits)
 

@@ -7,6 +7,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.models import Membership, Role
+from gridgov.core.mapping import map_config
 
 # Each staff page and the roles that open it, in the order they appear in the navigation.
 STAFF_PAGES: tuple[tuple[str, Promise, frozenset[str]], ...] = (
@@ -17,6 +18,11 @@ STAFF_PAGES: tuple[tuple[str, Promise, frozenset[str]], ...] = (
     ("/cockpit/", _("Cockpit"), frozenset({Role.LEADER, Role.DISPATCHER, Role.ADMINISTRATOR})),
     ("/admin/", _("Administration"), frozenset({Role.ADMINISTRATOR})),
 )
+
+
+def maps(request: HttpRequest) -> dict[str, Any]:
+    """The map settings every map reads from the page (base.html writes them as JSON)."""
+    return {"map_config": map_config()}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -122,6 +122,16 @@ def probe_area_boundary(world: dict[str, Any]) -> None:
         assert (status, body["code"]) == (404, "area_not_found"), code
 
 
+def probe_area_map(world: dict[str, Any]) -> None:
+    # Signed in, the map shows the caller's scope only (an anonymous visitor gets the public map).
+    status, body = get(world["client"], "/api/v1/areas/map?bbox=120.0,30.1,120.3,30.3&zoom=16")
+    assert status == 200 and body["level"] == "grid"
+    assert [feature["id"] for feature in body["features"]] == [OWN_GRID]
+    view = "bbox=120.0,30.1,120.3,30.3&zoom=16"
+    status, body = get(world["client"], f"/api/v1/areas/map?{view}&parent=330102002001")
+    assert (status, body["code"]) == (404, "area_not_found")
+
+
 def probe_locate(world: dict[str, Any]) -> None:
     status, body = get(world["client"], "/api/v1/areas/locate?lon=120.105&lat=30.205")
     assert status == 200 and body["area"]["code"] == OWN_GRID
@@ -337,6 +347,7 @@ PROBES: dict[str, Callable[[dict[str, Any]], None]] = {
     "/api/v1/accounts/me": probe_me,
     "/api/v1/areas/": probe_area_list,
     "/api/v1/areas/locate": probe_locate,
+    "/api/v1/areas/map": probe_area_map,
     "/api/v1/areas/{code}": probe_area_detail,
     "/api/v1/areas/{code}/boundary": probe_area_boundary,
     "/api/v1/catalogue/categories": probe_categories,

@@ -11,7 +11,7 @@ from django.test import Client
 from jsonschema import Draft202012Validator
 
 from gridgov.accounts.actions import issue_api_token
-from gridgov.open311.coordinates import gcj02_to_wgs84
+from gridgov.core.coordinates import gcj02_to_wgs84
 from tests.cases.conftest import World, world  # noqa: F401 (the fixture, shared with the cases tests)
 
 SCHEMAS = Path(__file__).parent / "schemas"

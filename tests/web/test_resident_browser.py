@@ -40,7 +40,7 @@ def test_a_visitor_reports_with_a_map_pin_and_lands_on_the_tracking_page(
     click_on_map(page, 120.125, 30.205)  # inside grid B's square
     lon, lat = float(page.input_value("#id_lon")), float(page.input_value("#id_lat"))
     assert lon == pytest.approx(120.125, abs=0.0005) and lat == pytest.approx(30.205, abs=0.0005)
-    page.locator(".leaflet-interactive").wait_for()  # the pin is drawn
+    page.locator(".report-pin").wait_for()  # the pin is drawn
     page.fill("#id_reporter_contact", "13900001111")
     page.locator("button[type=submit]").click()
 
@@ -69,3 +69,27 @@ def test_the_map_pin_is_reachable_from_the_keyboard(world: World, live_server: A
     page.locator("#pin-clear").focus()
     page.keyboard.press("Enter")
     assert page.input_value("#id_lon") == ""
+
+
+def test_the_report_map_draws_boundaries_and_names_with_no_tile_server(
+    world: World, live_server: Any, page: Any
+) -> None:
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(live_server.url) else outside.append(request.url),
+    )
+    page.goto(f"{live_server.url}/report/")
+    page.wait_for_function("document.getElementById('report-map').dataset.areasLoaded > 0")
+    labels = page.locator("#report-map .area-label").all_inner_texts()
+    # The page fits the map to the whole tree: the view shows streets or communities, named.
+    level = page.locator("#report-map").get_attribute("data-areas-level")
+    expected = {
+        "street": {"清波街道", "湖滨街道"},
+        "community": {"清波门社区", "东坡路社区"},
+        "grid": {"清波门社区第1网格", "清波门社区第2网格", "东坡路社区第1网格"},
+    }
+    assert level in expected and expected[level] & set(labels), (level, labels)
+    assert page.locator("#report-map path.leaflet-interactive").count() >= 1
+    assert page.locator("#report-map .leaflet-tile").count() == 0
+    assert outside == []

@@ -132,14 +132,12 @@ def test_a_refused_report_shows_the_domain_error_on_the_form(world: World) -> No
 
 def test_the_report_page_has_a_map_without_tiles_unless_configured(world: World, settings: Any) -> None:
     body = Client().get("/report/").content.decode()
-    assert 'data-tile-url=""' in body
+    assert '"tileUrl": ""' in body
     assert 'data-bounds="120.1,30.2,120.15,30.21"' in body
     assert '<html lang="zh-hans">' in body
     assert "暴露垃圾" in body  # a public leaf category
-    settings.GRIDGOV_TILE_URL = "https://tiles.example/{z}/{x}/{y}.png"
-    assert (
-        'data-tile-url="https://tiles.example/{z}/{x}/{y}.png"' in Client().get("/report/").content.decode()
-    )
+    settings.GRIDGOV_MAP_TILE_URL = "https://tiles.example/{z}/{x}/{y}.png"
+    assert '"tileUrl": "https://tiles.example/{z}/{x}/{y}.png"' in Client().get("/report/").content.decode()
 
 
 def test_the_tracking_page_tells_the_steps_in_plain_words_and_no_personal_data(world: World) -> None:

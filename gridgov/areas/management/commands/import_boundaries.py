@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from gridgov.areas.actions import import_boundaries
 from gridgov.areas.errors import BoundaryImportInvalid
 from gridgov.core.area_codes import Level
+from gridgov.core.coordinates import SYSTEMS
 
 
 class Command(BaseCommand):
@@ -29,6 +30,12 @@ class Command(BaseCommand):
             help="code of the parent area; the code field is then the child's number inside it",
         )
         parser.add_argument(
+            "--coordinate-system",
+            choices=list(SYSTEMS),
+            default=None,
+            help="the file's coordinate system, converted to GRIDGOV_COORDINATE_SYSTEM (default: in it)",
+        )
+        parser.add_argument(
             "--skip-invalid", action="store_true", help="import the good features and report the bad ones"
         )
 
@@ -44,6 +51,7 @@ class Command(BaseCommand):
                 name_field=options["name_field"],
                 parent_code=options["parent"],
                 skip_invalid=options["skip_invalid"],
+                coordinate_system=options["coordinate_system"],
                 actor_label="manage.py import_boundaries",
             )
         except BoundaryImportInvalid as exc:

@@ -1,6 +1,7 @@
-/* The report page's map: tap to put a pin; the pin fills the hidden lon/lat fields.
-   With no tile server configured (data-tile-url empty) the map draws nothing but its plain
-   background and the pin: no request leaves for a third-party tile host. */
+/* The report page's map: tap to put a pin; the pin fills the hidden lon/lat fields in the
+   configured coordinate system. The map (static/web/map.js) shows the area boundaries and their
+   names on a plain background when no tile server is configured, so the resident can see where
+   they are with no internet. "Use my position" converts the phone's GPS for the map. */
 (function () {
   "use strict";
   var box = document.getElementById("report-map");
@@ -8,15 +9,9 @@
   var lonInput = document.getElementById("id_lon");
   var latInput = document.getElementById("id_lat");
   var status = document.getElementById("pin-status");
-  var tileUrl = box.dataset.tileUrl || "";
-  var map = L.map(box, { attributionControl: Boolean(tileUrl) });
-  if (tileUrl) { L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map); }
   var bounds = (box.dataset.bounds || "").split(",").map(Number);
-  if (bounds.length === 4 && bounds.every(isFinite)) {
-    map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]]);
-  } else {
-    map.setView([35, 104], 4);
-  }
+  var map = GridgovMap.create(box, { bounds: bounds.length === 4 ? bounds : null });
+  var areaLayer = GridgovMap.areas(map, { labels: true });
   var pin = null;
 
   function round(value) { return Math.round(value * 1e6) / 1e6; }
@@ -25,7 +20,7 @@
     var lat = round(latlng.lat), lon = round(latlng.lng);
     if (pin) { pin.setLatLng([lat, lon]); }
     else {
-      pin = L.circleMarker([lat, lon], { radius: 10, color: "#b3261e", weight: 3, fillColor: "#b3261e", fillOpacity: 0.6 }).addTo(map);
+      pin = L.circleMarker([lat, lon], { className: "report-pin", radius: 10, color: "#b3261e", weight: 3, fillColor: "#b3261e", fillOpacity: 0.6 }).addTo(map);
     }
     lonInput.value = lon;
     latInput.value = lat;
@@ -46,5 +41,17 @@
   map.on("click", function (event) { place(event.latlng); });
   document.getElementById("pin-centre").addEventListener("click", function () { place(map.getCenter()); });
   document.getElementById("pin-clear").addEventListener("click", clear);
+  var here = document.getElementById("pin-here");
+  if (navigator.geolocation && here) {
+    here.hidden = false;
+    here.addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (position) {
+        var point = GridgovMap.gpsToMap(position.coords.longitude, position.coords.latitude);
+        place(L.latLng(point[1], point[0]));
+        map.setView(pin.getLatLng(), Math.max(map.getZoom(), 16));
+      }, function () { status.textContent = status.dataset.none; }, { enableHighAccuracy: true, timeout: 15000 });
+    });
+  }
   window.gridgovReportMap = map; // for the browser tests
+  window.gridgovReportAreas = areaLayer;
 })();

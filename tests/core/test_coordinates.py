@@ -2,7 +2,7 @@
 
 import pytest
 
-from gridgov.open311.coordinates import gcj02_to_wgs84, is_outside_china, wgs84_to_gcj02
+from gridgov.core.coordinates import gcj02_to_wgs84, is_outside_china, wgs84_to_gcj02
 
 # (WGS-84 lon, lat) → (GCJ-02 lon, lat): widely published reference values of the transform.
 REFERENCE = [
