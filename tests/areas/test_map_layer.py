@@ -222,7 +222,9 @@ def test_a_wgs84_boundary_file_is_stored_in_gcj02(small_tree: dict[str, Area], t
         coordinate_system=WGS84,
         actor_label="tests",
     )
-    stored = Area.objects.get(code="330102001051003").boundary["coordinates"][0]
+    boundary = Area.objects.get(code="330102001051003").boundary
+    assert boundary is not None
+    stored = boundary["coordinates"][0]
     expected = [list(wgs84_to_gcj02(lon, lat)) for lon, lat in RING]
     assert len(stored) == 5
     for point in expected:
@@ -240,7 +242,9 @@ def test_a_file_in_the_storage_system_is_not_moved(small_tree: dict[str, Area], 
         coordinate_system=GCJ02,
         actor_label="tests",
     )
-    stored = Area.objects.get(code="330102001051003").boundary["coordinates"][0]
+    boundary = Area.objects.get(code="330102001051003").boundary
+    assert boundary is not None
+    stored = boundary["coordinates"][0]
     assert sorted(map(tuple, stored)) == sorted(map(tuple, RING))
 
 
