@@ -5,6 +5,7 @@ for PostgreSQL. Times are stored in UTC and shown in Asia/Shanghai; zh-hans is t
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -102,6 +103,16 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(SQLITE_PATH),
+            # Tests use a file too, not Django's shared in-memory database: the browser tests'
+            # live server then runs on its own connection, with WAL and the busy timeout, as in
+            # production, instead of sharing the test's connection across threads.
+            # One file per test process, so parallel runs never share one.
+            "TEST": {
+                "NAME": os.environ.get(
+                    "GRIDGOV_TEST_SQLITE_PATH",
+                    str(Path(tempfile.gettempdir()) / f"gridgov-test-{os.getpid()}.sqlite3"),
+                )
+            },
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one
                 # failing with "database is locked" half-way through its transaction.
@@ -121,7 +132,7 @@ IS_POSTGRESQL = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "web:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.core.clock import now
 from gridgov.core.models import TimestampedModel
 
 
@@ -32,10 +33,23 @@ ROLES_WITHOUT_SCOPE = frozenset({Role.RESIDENT})
 
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    # A mainland mobile number the user proved by an SMS code (gridgov/accounts/phones.py): stored
+    # encrypted, shown masked, and found by its keyed digest (gridgov/accounts/phone_numbers.py),
+    # which also links the cases reported with that number to this account.
+    phone_encrypted = models.TextField(_("phone (encrypted)"), blank=True)
+    phone_masked = models.CharField(_("phone"), max_length=20, blank=True)
+    phone_digest = models.CharField(_("phone digest"), max_length=64, blank=True)
+    phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # One account per phone number; also the index that finds a user by number.
+            models.UniqueConstraint(
+                fields=["phone_digest"], condition=~Q(phone_digest=""), name="user_unique_phone"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -97,3 +111,67 @@ class ApiToken(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class PhoneCodePurpose(models.TextChoices):
+    SIGN_UP = "sign_up", _("sign up")
+    SIGN_IN = "sign_in", _("sign in")
+
+
+class PhoneCodeStatus(models.TextChoices):
+    PENDING = "pending", _("waiting to be entered")
+    USED = "used", _("used")
+    SUPERSEDED = "superseded", _("replaced by a newer code")
+    LOCKED = "locked", _("too many wrong attempts")
+
+
+class PhoneCode(models.Model):
+    """One SMS code sent to a phone number (短信验证码). Only a keyed hash of the code is kept.
+
+    Rows stay after use: the per-number sending limits count them.
+    """
+
+    purpose = models.CharField(_("purpose"), max_length=10, choices=PhoneCodePurpose.choices)
+    phone_digest = models.CharField(_("phone digest"), max_length=64)
+    # The number, for the account it creates and for "send again"; nothing else reads it.
+    phone_encrypted = models.TextField(_("phone (encrypted)"))
+    phone_masked = models.CharField(_("phone"), max_length=20)
+    salt = models.CharField(_("salt"), max_length=32)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=12, choices=PhoneCodeStatus.choices, default=PhoneCodeStatus.PENDING
+    )
+    wrong_attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS code")
+        verbose_name_plural = _("SMS codes")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sending limits: the codes sent to one number recently.
+            models.Index(fields=["phone_digest", "created_at"], name="phonecode_number_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_masked} · {self.get_purpose_display()} · {self.get_status_display()}"
+
+
+class LoginThrottle(models.Model):
+    """Failed password logins for one login name, to lock it for a while after too many."""
+
+    # A keyed digest of the name as typed (lower-cased; a phone number in its 11-digit form), so
+    # the table holds no names or numbers in clear.
+    login_digest = models.CharField(_("login digest"), max_length=64, unique=True)
+    failures = models.PositiveSmallIntegerField(_("failures"), default=0)
+    first_failure_at = models.DateTimeField(_("first failure at"))
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login throttle")
+        verbose_name_plural = _("login throttles")
+
+    def __str__(self) -> str:
+        return f"{self.login_digest[:12]}… · {self.failures}"

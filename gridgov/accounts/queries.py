@@ -1,11 +1,15 @@
 """Reads about users, and the one function that says what a user may see."""
 
 import hashlib
+from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
 
-from gridgov.accounts.models import ApiToken, Membership, Role, User
+from gridgov.accounts.models import ApiToken, LoginThrottle, Membership, Role, User
+from gridgov.accounts.phone_numbers import keyed_digest, normalize_mobile, phone_digest
 from gridgov.accounts.scope import Scope
+from gridgov.core.clock import now
+from gridgov.core.crypto import decrypt_text
 
 # Roles whose membership of an area gives a data scope over that area's subtree.
 AREA_SCOPED_ROLES = frozenset(Role) - {Role.RESIDENT, Role.DEPARTMENT_HANDLER}
@@ -57,3 +61,38 @@ def find_active_token(secret: str) -> ApiToken | None:
         .filter(secret_hash=hash_token_secret(secret), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
+
+
+# ── phone numbers and logins (gridgov/accounts/phones.py, gridgov/accounts/logins.py) ──────────
+
+
+def find_user_by_phone(phone: str) -> User | None:
+    """The account holding the verified mainland mobile number `phone`, if any."""
+    digest = phone_digest(phone)
+    return User.objects.filter(phone_digest=digest).first() if digest else None
+
+
+def own_phone_number(user: User | AnonymousUser) -> str:
+    """The user's own verified phone number in full (to fill in their own forms), or ""."""
+    if not user.is_authenticated:
+        return ""
+    try:
+        return decrypt_text(getattr(user, "phone_encrypted", ""))
+    except ValueError:  # encrypted under another key: the form is left empty, not broken
+        return ""
+
+
+def login_digest(login_name: str) -> str:
+    """The key of a login name in the failed-login table: a phone number in its 11-digit form, any
+    other name lower-cased, both as a keyed digest."""
+    return keyed_digest(normalize_mobile(login_name) or login_name.strip().lower(), purpose="login-name")
+
+
+def login_locked_until(login_name: str) -> datetime | None:
+    """When the lock on `login_name` after too many failed logins ends; None when it is not locked."""
+    locked_until = (
+        LoginThrottle.objects.filter(login_digest=login_digest(login_name), locked_until__gt=now())
+        .values_list("locked_until", flat=True)
+        .first()
+    )
+    return locked_until

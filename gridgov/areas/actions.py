@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from shapely.geometry import mapping
 from tqdm import tqdm
 
@@ -29,7 +29,7 @@ from gridgov.areas.errors import (
     DivisionImportInvalid,
     GeometryInvalid,
 )
-from gridgov.areas.models import Area, BoundarySource, BoundaryVersion
+from gridgov.areas.models import Area, AreaLevel, BoundarySource, BoundaryVersion
 from gridgov.core.area_codes import (
     LEVEL_ORDER,
     SEGMENT_WIDTH,
@@ -44,6 +44,14 @@ from gridgov.core.area_codes import parent_code as code_parent
 from gridgov.core.audit import record_audit_event
 from gridgov.core.clock import now
 from gridgov.core.coordinates import UnknownCoordinateSystem, check_system
+from gridgov.core.spreadsheets import (
+    CellProblem,
+    Column,
+    ColumnKind,
+    ImportReport,
+    SheetRow,
+    raise_for_problems,
+)
 
 BUNDLED_DATA_DIR = Path(__file__).resolve().parent / "data"
 NAME_MAX_LENGTH = Area._meta.get_field("name").max_length or 100
@@ -907,3 +915,209 @@ def import_boundaries(
         skipped=tuple(problems),
         boundary_version=upsert.boundary_version,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The spreadsheet import (admin: 从 Excel 导入). Boundaries are not edited in Excel.
+
+AREA_SHEET_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "code",
+        gettext_lazy("code"),
+        gettext_lazy(
+            "The 12-digit division code (统计用区划代码), 15 digits for a grid, 18 for a micro-grid. "
+            "It identifies the area: a new code creates an area, a known one updates it."
+        ),
+        required=True,
+        allow_blank=False,
+    ),
+    Column("name", gettext_lazy("name"), gettext_lazy("The area's name."), required=True, allow_blank=False),
+    Column(
+        "level",
+        gettext_lazy("level"),
+        gettext_lazy("The level the code denotes."),
+        kind=ColumnKind.CHOICE,
+        choices=tuple(AreaLevel.choices),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "parent_code",
+        gettext_lazy("parent code"),
+        gettext_lazy(
+            "The code of the area it lies in, from the database or an earlier row; empty only for a province."
+        ),
+        required=True,
+    ),
+    Column(
+        "households",
+        gettext_lazy("households"),
+        gettext_lazy("Number of households, a whole number; an empty cell keeps the stored number."),
+        kind=ColumnKind.INTEGER,
+    ),
+)
+
+
+def _level_label(level: str) -> str:
+    return str(AreaLevel(level).label)
+
+
+def _area_sheet_problems(row: SheetRow, seen: dict[str, int]) -> list[CellProblem]:
+    """What is wrong with one row, alone or against the rows above it (its parent's existence aside)."""
+    number, values = row.number, row.values
+    code, level, parent = values["code"], values["level"], values.get("parent_code") or ""
+    problems: list[CellProblem] = []
+    try:
+        code_level = level_of(code)
+    except InvalidCode:
+        problems.append(
+            CellProblem(
+                number,
+                "code",
+                _("%(code)s is not an area code: 12 digits, 15 for a grid, 18 for a micro-grid.")
+                % {"code": code},
+            )
+        )
+        code_level = None
+    if code_level is not None and code_level != level:
+        problems.append(
+            CellProblem(
+                number,
+                "level",
+                _("The code %(code)s is of level %(code_level)s.")
+                % {"code": code, "code_level": _level_label(code_level)},
+            )
+        )
+    if code in seen:
+        problems.append(
+            CellProblem(
+                number,
+                "code",
+                _("The code %(code)s is also on row %(row)d.") % {"code": code, "row": seen[code]},
+            )
+        )
+    seen.setdefault(code, number)
+    if len(values["name"]) > NAME_MAX_LENGTH:
+        problems.append(
+            CellProblem(
+                number, "name", _("The name is longer than %(max)d characters.") % {"max": NAME_MAX_LENGTH}
+            )
+        )
+    households = values.get("households")
+    if households is not None and households < 0:
+        problems.append(CellProblem(number, "households", _("Households cannot be below 0.")))
+    if level == Level.PROVINCE and parent:
+        problems.append(
+            CellProblem(number, "parent_code", _("A province has no parent; leave this cell empty."))
+        )
+    elif level != Level.PROVINCE and not parent:
+        problems.append(
+            CellProblem(number, "parent_code", _("Every area but a province needs its parent's code."))
+        )
+    elif parent and code_level is not None and not _parent_fits(code, parent):
+        problems.append(
+            CellProblem(
+                number,
+                "parent_code",
+                _("%(code)s does not lie inside %(parent)s.") % {"code": code, "parent": parent},
+            )
+        )
+    return problems
+
+
+def import_areas(
+    rows: Sequence[SheetRow],
+    *,
+    known_problems: Sequence[CellProblem] = (),
+    actor: Any = None,
+    actor_label: str = "",
+    file_name: str = "",
+) -> ImportReport:
+    """Create and update areas from spreadsheet rows (code, name, level, parent_code, households).
+
+    Every row is checked first (code and level agree, the parent contains the code and exists in
+    the database or the file, no code twice); any problem, `known_problems` included, raises
+    SpreadsheetRowsInvalid naming each row and column, and nothing is written. Boundaries are
+    left alone; an empty households cell keeps the stored number. Rows as stored count as
+    unchanged: importing the same file twice writes nothing (and no audit event) the second time.
+    Writes go through `upsert_areas` (audit action `import_areas`).
+    """
+    problems = list(known_problems)
+    seen: dict[str, int] = {}
+    for row in rows:
+        problems.extend(_area_sheet_problems(row, seen))
+    with transaction.atomic():
+        in_file = set(seen)
+        parents = sorted(
+            {row.values["parent_code"] for row in rows if row.values.get("parent_code")} - in_file
+        )
+        stored_parents: set[str] = set()
+        for chunk in _chunks(parents):
+            stored_parents.update(Area.objects.filter(code__in=chunk).values_list("code", flat=True))
+        parent_checked = {problem.row for problem in problems if problem.column == "parent_code"}
+        for row in rows:
+            parent = row.values.get("parent_code")
+            if row.number in parent_checked:
+                continue
+            if parent and parent not in in_file and parent not in stored_parents:
+                problems.append(
+                    CellProblem(
+                        row.number,
+                        "parent_code",
+                        _("No area has the code %(parent)s, neither stored nor in this file.")
+                        % {"parent": parent},
+                    )
+                )
+        raise_for_problems(problems)
+        existing = _existing_rows([row.values["code"] for row in rows])
+        created_codes: list[str] = []
+        updated_codes: list[str] = []
+        for row in rows:
+            values = row.values
+            old = existing.get(values["code"])
+            if old is None:
+                created_codes.append(values["code"])
+            elif (
+                old["name"] != values["name"]
+                or old["level"] != values["level"]
+                or old["parent_id"] != (values.get("parent_code") or None)
+                or (values.get("households") is not None and old["households"] != values["households"])
+            ):
+                updated_codes.append(values["code"])
+        if not (created_codes or updated_codes):
+            return ImportReport(unchanged=len(rows))
+        area_rows = [
+            AreaRow(
+                code=row.values["code"],
+                name=row.values["name"],
+                level=Level(row.values["level"]),
+                parent_code=row.values.get("parent_code") or None,
+                households=row.values.get("households"),
+            )
+            for row in rows
+        ]
+        try:
+            report = upsert_areas(
+                area_rows,
+                actor=actor,
+                actor_label=actor_label,
+                audit_action="import_areas",
+                audit_data={
+                    "file": file_name,
+                    "created_codes": created_codes,
+                    "updated_codes": updated_codes,
+                },
+            )
+        except (AreaRowInvalid, AreaParentMissing) as error:
+            # upsert_areas checks the same rules; should it still find something, name the rows.
+            number_of = {row.values["code"]: row.number for row in rows}
+            raise_for_problems(
+                [
+                    CellProblem(
+                        number_of.get(str(problem.get("code")), 0), "", str(problem.get("reason", ""))
+                    )
+                    for problem in error.details.get("problems", [])
+                ]
+            )
+            raise
+    return ImportReport(created=report.created, updated=report.updated, unchanged=report.unchanged)

@@ -61,15 +61,16 @@ def locate(request: HttpRequest, lon: float, lat: float) -> LocateOut:
         "bbox=west,south,east,north in degrees and zoom as in Leaflet. Without level the level follows "
         "the zoom (≤10 district, 11–12 street, 13–14 community, ≥15 grid); parent keeps the areas under "
         "one area. At most 2,500 features; `truncated` says more matched. Coordinates are in "
-        "GRIDGOV_COORDINATE_SYSTEM. Boundaries are public: an anonymous caller gets every area, a "
-        "signed-in one the areas of their scope."
+        "GRIDGOV_COORDINATE_SYSTEM. Boundaries are public: a visitor or a resident gets every area, "
+        "staff get the areas of their scope."
     ),
 )
 def area_map(
     request: HttpRequest, bbox: str, zoom: int, level: AreaLevel | None = None, parent: str | None = None
 ) -> HttpResponse:
-    user = request.user
-    scope = get_scope(user) if user.is_authenticated else Scope.everything()
+    scope = get_scope(request.user)
+    if scope.is_empty:  # a visitor or a resident: the public map
+        scope = Scope.everything()
     layer = map_layer_for(scope, parse_map_view(bbox, zoom), level=level, parent_code=parent)
     return HttpResponse(layer.as_json(), content_type="application/json")
 

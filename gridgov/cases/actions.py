@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from gridgov.accounts.models import Membership, Role, User
+from gridgov.accounts.phone_numbers import phone_digest
 from gridgov.areas import geometry
 from gridgov.areas.models import Area
 from gridgov.cases import lifecycle, routing, timing
@@ -184,6 +185,7 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
                 reporter_contact_masked=""
                 if report.is_anonymous
                 else mask_contact(report.reporter_contact.strip()),
+                reporter_contact_digest="" if report.is_anonymous else phone_digest(report.reporter_contact),
                 is_anonymous=report.is_anonymous,
                 idempotency_key=report.idempotency_key,
                 reported_at=moment,

@@ -122,6 +122,11 @@ class Case(models.Model):
     reporter_name = models.CharField(_("reporter name"), max_length=60, blank=True)
     reporter_contact_encrypted = models.TextField(_("reporter contact (encrypted)"), blank=True)
     reporter_contact_masked = models.CharField(_("reporter contact"), max_length=40, blank=True)
+    # The keyed digest of the contact when it is a mainland mobile number (accounts.phone_numbers):
+    # a resident whose verified phone has the same digest follows the case as its reporter.
+    reporter_contact_digest = models.CharField(
+        _("reporter contact digest"), max_length=64, blank=True, db_index=True
+    )
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
     # A machine's retry of the same report carries the same key: one case, never two.
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
@@ -173,6 +178,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["area", "status"], name="case_area_status"),
             models.Index(fields=["status", "reported_at"], name="case_status_reported"),
+            # The cockpit's "today's intake" and hot spots of an area (docs/cockpit.md).
+            models.Index(fields=["area", "reported_at"], name="case_area_reported"),
         ]
 
     def __str__(self) -> str:
@@ -250,7 +257,11 @@ class CaseEvent(models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["occurred_at", "id"]
-        indexes = [models.Index(fields=["action", "occurred_at"], name="event_action_time")]
+        indexes = [
+            models.Index(fields=["action", "occurred_at"], name="event_action_time"),
+            # Evaluation and cockpit counts of one action in one area over a period.
+            models.Index(fields=["action", "area_code", "occurred_at"], name="event_action_area_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_status}→{self.to_status}"

@@ -7,15 +7,43 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from gridgov.accounts.models import Membership, Role, User
 from gridgov.accounts.queries import get_scope
 from gridgov.cases.errors import CaseNotFound
-from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseTask
+from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseRequest, CaseStatus, CaseTask, Light
 from gridgov.core.area_codes import scope_prefix
+from gridgov.core.clock import now
 
 AREA_ROLES = frozenset(Role) - {Role.RESIDENT, Role.DEPARTMENT_HANDLER}
+
+
+def _reported_by(user: User) -> Q:
+    """Reported by `user`: with their account, or with the phone number their account verified."""
+    condition = Q(reporter_id=user.pk)
+    digest = getattr(user, "phone_digest", "")
+    if digest:
+        condition |= Q(reporter_contact_digest=digest)
+    return condition
+
+
+def cases_reported_by(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The cases `user` reported (see is_reporter): the resident's "my cases"."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    return Case.objects.filter(_reported_by(user))
+
+
+def is_reporter(user: User | AnonymousUser, case: Case) -> bool:
+    """Whether `user` counts as the reporter of `case`: the account that reported it, or a resident
+    whose verified phone number is the case's contact number (an anonymous web or hotline report)."""
+    if not user.is_authenticated:
+        return False
+    if case.reporter_id == user.pk:
+        return True
+    digest = getattr(user, "phone_digest", "")
+    return bool(digest) and case.reporter_contact_digest == digest
 
 
 def cases_for(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -25,7 +53,7 @@ def cases_for(user: User | AnonymousUser) -> QuerySet[Case]:
     scope = get_scope(user)
     if scope.is_global:
         return Case.objects.all()
-    condition = Q(reporter=user)
+    condition = _reported_by(user)
     if scope.area_prefixes:
         condition |= scope.area_q("area__code") | scope.area_q("handling_area__code")
     if scope.department_ids:
@@ -59,7 +87,7 @@ def roles_on_case(user: User | None, case: Case) -> frozenset[str]:
     roles: set[str] = set()
     if user.is_superuser:
         roles.add(Role.ADMINISTRATOR)
-    if case.reporter_id == user.pk:
+    if is_reporter(user, case):
         roles.add(Role.RESIDENT)
     codes = [code for code in (case.area_id, case.handling_area_id) if code]
     live_departments = set(
@@ -189,3 +217,77 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     x = radians(lon2 - lon1) * cos(radians((lat1 + lat2) / 2))
     y = radians(lat2 - lat1)
     return 6_371_000.0 * (x * x + y * y) ** 0.5
+
+
+# ── what a leader watches (督办台): each list within the caller's scope ──────────────────────────
+
+# A request can be decided only while the case is with its departments (lifecycle DECIDE_*).
+DECIDABLE_STATUSES = (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS)
+
+
+def overdue_cases_for(user: User | AnonymousUser, at: datetime | None = None) -> QuerySet[Case]:
+    """Open cases whose running limit has run out (red): marked overdue by the scheduler, or due
+    before `at` (default: now) and not yet swept. Longest overdue first."""
+    moment = at or now()
+    return (
+        cases_for(user)
+        .filter(status__in=OPEN_STATUSES, due_at__isnull=False)
+        .filter(Q(is_overdue=True) | Q(due_at__lte=moment))
+        .order_by("due_at", "id")
+    )
+
+
+def due_soon_cases_for(user: User | AnonymousUser, at: datetime | None = None) -> QuerySet[Case]:
+    """Open cases past 80 % of their limit but not yet due (yellow). Earliest due first."""
+    moment = at or now()
+    return (
+        cases_for(user)
+        .filter(status__in=OPEN_STATUSES, light=Light.YELLOW, is_overdue=False, due_at__gt=moment)
+        .order_by("due_at", "id")
+    )
+
+
+def supervised_cases_for(user: User | AnonymousUser) -> QuerySet[Case]:
+    """Open cases a leader has supervised (督办) at least once. Earliest due first, no limit last."""
+    return (
+        cases_for(user)
+        .filter(status__in=OPEN_STATUSES, supervision_count__gt=0)
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+    )
+
+
+def suspended_cases_for(user: User | AnonymousUser) -> QuerySet[Case]:
+    """Suspended cases (挂账, the problem bank), longest suspended first."""
+    return cases_for(user).filter(status=CaseStatus.SUSPENDED).order_by("updated_at", "id")
+
+
+def pending_requests_for(user: User | AnonymousUser, kind: str | None = None) -> QuerySet[CaseRequest]:
+    """Undecided extension or suspension requests on cases `user` may read that can still be decided
+    (the case is dispatched or in progress), oldest first."""
+    requests = CaseRequest.objects.filter(
+        status=CaseRequest.Status.PENDING,
+        case__in=cases_for(user).filter(status__in=DECIDABLE_STATUSES).values("pk"),
+    )
+    if kind is not None:
+        requests = requests.filter(kind=kind)
+    return requests.select_related("case", "case__category", "case__area", "requested_by").order_by(
+        "requested_at", "id"
+    )
+
+
+def get_request_for(user: User | AnonymousUser, request_id: int) -> CaseRequest:
+    """One request (any status) on a case `user` may read, or CaseNotFound."""
+    request = (
+        CaseRequest.objects.filter(pk=request_id, case__in=cases_for(user).values("pk"))
+        .select_related("requested_by")
+        .first()
+    )
+    if request is None:
+        raise CaseNotFound(details={"request": request_id})
+    return request
+
+
+def pending_requests_of(case: Case) -> dict[str, CaseRequest]:
+    """The undecided requests of a case the caller already may read, by kind (one of each at most)."""
+    requests = case.requests.filter(status=CaseRequest.Status.PENDING).select_related("requested_by")
+    return {request.kind: request for request in requests.order_by("-requested_at", "-id")}

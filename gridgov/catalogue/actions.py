@@ -14,19 +14,28 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.areas.models import Area, AreaLevel
 from gridgov.catalogue.datafiles import (
+    CATEGORY_CODE,
     CATEGORY_FILES,
     DATA_DIR,
     FUNCTIONS_FILE,
+    MAX_NAME_LENGTH,
+    SCHEME_LETTER,
+    SCHEME_MAX_DEPTH,
     CatalogueData,
     RowError,
     _read_rows,
+    category_depth,
+    parent_category_code,
     read_catalogue,
     split_functions,
 )
@@ -34,6 +43,7 @@ from gridgov.catalogue.errors import AreaUnknown, CatalogueDataInvalid, Departme
 from gridgov.catalogue.models import (
     RESPONSE_LEVEL_ORDER,
     CaseCategory,
+    CategoryScheme,
     Department,
     DepartmentFunction,
     HolidayDate,
@@ -48,6 +58,16 @@ from gridgov.catalogue.models import (
 from gridgov.core.area_codes import InvalidCode, Level, normalize_code, scope_prefix
 from gridgov.core.audit import record_audit_event
 from gridgov.core.clock import now
+from gridgov.core.spreadsheets import (
+    CellProblem,
+    Column,
+    ColumnKind,
+    ImportReport,
+    SheetRow,
+    SpreadsheetRowsInvalid,
+    raise_for_problems,
+    split_list,
+)
 
 
 @dataclass
@@ -904,3 +924,879 @@ def load_matters(*, actor_label: str, actor: Any = None, data_dir: Path | None =
         )
     with transaction.atomic():
         return _apply_matters(data, actor, actor_label)
+
+
+# -------------------------------------------------------- spreadsheet imports (admin: 从 Excel 导入)
+#
+# Each import checks every row first and raises SpreadsheetRowsInvalid naming each bad row and column
+# before it writes anything; then it creates and updates in one transaction with one audit event, and
+# only when something changed. Rows are matched by their key (a code, a date, a category and step);
+# an import never deletes. The admin (catalogue/admin.py) reads the sheets and exports the same columns.
+
+SPREADSHEET_SELF_HANDLED = gettext_lazy("the level itself")
+DEPARTMENT_CODE = re.compile(r"^[-a-zA-Z0-9_]+$")
+DEPARTMENT_CODE_MAX = Department._meta.get_field("code").max_length or 60
+DEPARTMENT_NAME_MAX = Department._meta.get_field("name").max_length or 100
+
+
+def _field_label(model: type[Any], name: str) -> Any:
+    return model._meta.get_field(name).verbose_name
+
+
+DEPARTMENT_SHEET_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "code",
+        _field_label(Department, "code"),
+        gettext_lazy("Letters, digits, - and _ (e.g. 330102-housing). A new code creates a department."),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "name",
+        _field_label(Department, "name"),
+        gettext_lazy("The unit's full name."),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "function",
+        gettext_lazy("function code"),
+        gettext_lazy("The code of its function (see the functions sheet); empty for none."),
+    ),
+    Column(
+        "area_code",
+        gettext_lazy("owning area code"),
+        gettext_lazy("The code of the area the department belongs to."),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "served_area_codes",
+        gettext_lazy("served area codes"),
+        gettext_lazy("The codes of the areas whose cases it handles, separated by ; (usually its own area)."),
+    ),
+    Column(
+        "is_active",
+        _field_label(Department, "is_active"),
+        gettext_lazy("Empty: yes for a new department, unchanged for a known one."),
+        kind=ColumnKind.BOOLEAN,
+    ),
+)
+
+
+def _known_function_ids() -> dict[str, int]:
+    return dict(DepartmentFunction.objects.values_list("code", "pk"))
+
+
+def _check_functions(number: int, column: str, codes: list[str], known: dict[str, int]) -> list[CellProblem]:
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        return [
+            CellProblem(
+                number, column, _("Unknown function codes: %(codes)s.") % {"codes": ", ".join(unknown)}
+            )
+        ]
+    if len(set(codes)) != len(codes):
+        return [CellProblem(number, column, _("A function is listed twice."))]
+    return []
+
+
+def _duplicate(number: int, column: str, key: Any, seen: dict[Any, int], shown: str) -> list[CellProblem]:
+    if key in seen:
+        return [
+            CellProblem(
+                number, column, _("%(key)s is also on row %(row)d.") % {"key": shown, "row": seen[key]}
+            )
+        ]
+    seen[key] = number
+    return []
+
+
+def _text_too_long(number: int, column: str, text: str, limit: int) -> list[CellProblem]:
+    if len(text) > limit:
+        return [CellProblem(number, column, _("Longer than %(max)d characters.") % {"max": limit})]
+    return []
+
+
+def import_departments(
+    rows: Sequence[SheetRow],
+    *,
+    known_problems: Sequence[CellProblem] = (),
+    actor: Any = None,
+    actor_label: str = "",
+    file_name: str = "",
+) -> ImportReport:
+    """Create and update departments from spreadsheet rows, matched by code (audit: import_departments).
+
+    The served areas become exactly the listed ones. All-or-nothing, idempotent, never deletes.
+    """
+    problems = list(known_problems)
+    functions = _known_function_ids()
+    area_codes = {
+        code
+        for row in rows
+        for code in [row.values["area_code"], *split_list(row.values.get("served_area_codes", ""))]
+    }
+    known_areas: dict[str, Area] = Area.objects.in_bulk(sorted(area_codes)) if area_codes else {}
+    seen: dict[Any, int] = {}
+    for row in rows:
+        number, values = row.number, row.values
+        code = values["code"]
+        if not DEPARTMENT_CODE.match(code) or len(code) > DEPARTMENT_CODE_MAX:
+            problems.append(
+                CellProblem(
+                    number,
+                    "code",
+                    _("A code has 1 to %(max)d letters, digits, - or _.") % {"max": DEPARTMENT_CODE_MAX},
+                )
+            )
+        problems += _duplicate(number, "code", code, seen, code)
+        problems += _text_too_long(number, "name", values["name"], DEPARTMENT_NAME_MAX)
+        if values.get("function"):
+            problems += _check_functions(number, "function", [values["function"]], functions)
+        if values["area_code"] not in known_areas:
+            problems.append(
+                CellProblem(
+                    number, "area_code", _("No area has the code %(code)s.") % {"code": values["area_code"]}
+                )
+            )
+        served = split_list(values.get("served_area_codes", ""))
+        unknown = [area for area in served if area not in known_areas]
+        if unknown:
+            problems.append(
+                CellProblem(
+                    number,
+                    "served_area_codes",
+                    _("No area has the code %(code)s.") % {"code": ", ".join(unknown)},
+                )
+            )
+        elif len(set(served)) != len(served):
+            problems.append(CellProblem(number, "served_area_codes", _("An area is listed twice.")))
+    raise_for_problems(problems)
+    created: list[str] = []
+    updated: list[str] = []
+    stamp = now()
+    with transaction.atomic():
+        existing = {
+            department.code: department
+            for department in Department.objects.filter(code__in=[row.values["code"] for row in rows])
+            .select_for_update(of=("self",))
+            .prefetch_related("served_areas")
+        }
+        for row in rows:
+            values = row.values
+            wanted: dict[str, Any] = {
+                "name": values["name"],
+                "function_id": functions[values["function"]] if values.get("function") else None,
+                "area_id": values["area_code"],
+            }
+            if "served_area_codes" in values:
+                served_codes: list[str] | None = split_list(values["served_area_codes"])
+            else:
+                served_codes = None
+            department = existing.get(values["code"])
+            if department is None:
+                department = Department.objects.create(
+                    code=values["code"],
+                    is_active=values.get("is_active") is not False,
+                    **wanted,
+                )
+                department.served_areas.set(
+                    [known_areas[code] for code in served_codes]
+                    if served_codes is not None
+                    else [known_areas[values["area_code"]]]
+                )
+                created.append(department.code)
+                continue
+            if values.get("is_active") is not None:
+                wanted["is_active"] = values["is_active"]
+            changed = [name for name, value in wanted.items() if getattr(department, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(department, name, wanted[name])
+                department.updated_at = stamp
+                department.save(update_fields=[*changed, "updated_at"])
+            if served_codes is not None and sorted(a.code for a in department.served_areas.all()) != sorted(
+                served_codes
+            ):
+                department.served_areas.set([known_areas[code] for code in served_codes])
+                changed.append("served_areas")
+            if changed:
+                updated.append(department.code)
+        report = ImportReport(
+            created=len(created), updated=len(updated), unchanged=len(rows) - len(created) - len(updated)
+        )
+        if report.changed:
+            record_audit_event(
+                action="import_departments",
+                subject_type="catalogue.department",
+                actor=actor,
+                actor_label=actor_label,
+                data={
+                    **report.as_dict(),
+                    "file": file_name,
+                    "created_codes": created,
+                    "updated_codes": updated,
+                },
+            )
+    return report
+
+
+CATEGORY_SHEET_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "code",
+        _field_label(CaseCategory, "code"),
+        gettext_lazy(
+            "The scheme's letter (E events, C components, M citizen messages) and two digits per level: "
+            "E01, E0101. A new code creates a category."
+        ),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "name",
+        _field_label(CaseCategory, "name"),
+        gettext_lazy("Unique under its parent."),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "scheme",
+        _field_label(CaseCategory, "scheme"),
+        gettext_lazy("Must agree with the code's letter."),
+        kind=ColumnKind.CHOICE,
+        choices=tuple(CategoryScheme.choices),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "parent_code",
+        gettext_lazy("parent code"),
+        gettext_lazy(
+            "The code without its last two digits; empty for a top-level category. It may be left empty."
+        ),
+    ),
+    Column(
+        "functions",
+        gettext_lazy("function codes"),
+        gettext_lazy("The functions that answer for it, separated by ;. Empty: as the parent category."),
+    ),
+    Column(
+        "is_public",
+        _field_label(CaseCategory, "is_public"),
+        gettext_lazy("Residents may choose it. Empty: yes for a new category, unchanged for a known one."),
+        kind=ColumnKind.BOOLEAN,
+    ),
+    Column(
+        "is_active",
+        _field_label(CaseCategory, "is_active"),
+        gettext_lazy("Empty: yes for a new category, unchanged for a known one."),
+        kind=ColumnKind.BOOLEAN,
+    ),
+)
+
+
+def _category_row_problems(row: SheetRow, functions: dict[str, int]) -> list[CellProblem]:
+    number, values = row.number, row.values
+    code, scheme = values["code"], values["scheme"]
+    problems: list[CellProblem] = []
+    if not CATEGORY_CODE.match(code):
+        problems.append(
+            CellProblem(
+                number,
+                "code",
+                _("%(code)s is not a letter followed by one to three two-digit numbers.") % {"code": code},
+            )
+        )
+    else:
+        if code[0] != SCHEME_LETTER[scheme]:
+            problems.append(
+                CellProblem(
+                    number,
+                    "scheme",
+                    _("The codes of this scheme start with %(letter)s.") % {"letter": SCHEME_LETTER[scheme]},
+                )
+            )
+        elif category_depth(code) > SCHEME_MAX_DEPTH[scheme]:
+            problems.append(
+                CellProblem(
+                    number,
+                    "code",
+                    _("This scheme has at most %(max)d levels.") % {"max": SCHEME_MAX_DEPTH[scheme]},
+                )
+            )
+        expected = parent_category_code(code) or ""
+        if values.get("parent_code") and values["parent_code"] != expected:
+            problems.append(
+                CellProblem(
+                    number,
+                    "parent_code",
+                    _("The parent of %(code)s is %(expected)s.")
+                    % {"code": code, "expected": expected or "—"},
+                )
+            )
+    problems += _text_too_long(number, "name", values["name"], MAX_NAME_LENGTH)
+    if "functions" in values:
+        problems += _check_functions(number, "functions", split_list(values["functions"]), functions)
+    return problems
+
+
+def import_categories(
+    rows: Sequence[SheetRow],
+    *,
+    known_problems: Sequence[CellProblem] = (),
+    actor: Any = None,
+    actor_label: str = "",
+    file_name: str = "",
+) -> ImportReport:
+    """Create and update case categories from spreadsheet rows, matched by code (audit: import_categories).
+
+    Parents must be stored or in the file; names stay unique under a parent; functions become
+    exactly the listed ones. All-or-nothing, idempotent, never deletes.
+    """
+    problems = list(known_problems)
+    functions = _known_function_ids()
+    seen: dict[Any, int] = {}
+    for row in rows:
+        problems += _category_row_problems(row, functions)
+        problems += _duplicate(row.number, "code", row.values["code"], seen, row.values["code"])
+    stored = {category.code: category for category in CaseCategory.objects.all()}
+    # (parent code or "", scheme, name) of every category once the file is in, to keep names unique.
+    final: dict[str, tuple[str, str, str]] = {
+        code: (category.code[:-2] if category.depth > 1 else "", category.scheme, category.name)
+        for code, category in stored.items()
+    }
+    good_rows = [row for row in rows if CATEGORY_CODE.match(row.values["code"])]
+    for row in good_rows:
+        code = row.values["code"]
+        final[code] = (parent_category_code(code) or "", row.values["scheme"], row.values["name"])
+    holders: dict[tuple[str, str, str], list[str]] = {}
+    for code, key in final.items():
+        holders.setdefault((key[0], key[1] if not key[0] else "", key[2]), []).append(code)
+    for row in good_rows:
+        code = row.values["code"]
+        parent = parent_category_code(code)
+        if parent is not None and parent not in final:
+            problems.append(
+                CellProblem(
+                    row.number,
+                    "code",
+                    _("The parent category %(parent)s is neither stored nor in this file.")
+                    % {"parent": parent},
+                )
+            )
+        elif (
+            parent is not None
+            and code[0] == SCHEME_LETTER[row.values["scheme"]]
+            and final[parent][1] != row.values["scheme"]
+        ):
+            problems.append(
+                CellProblem(
+                    row.number,
+                    "scheme",
+                    _("The parent category %(parent)s is of another scheme.") % {"parent": parent},
+                )
+            )
+        key = final[code]
+        others = [other for other in holders[(key[0], key[1] if not key[0] else "", key[2])] if other != code]
+        if others:
+            problems.append(
+                CellProblem(
+                    row.number,
+                    "name",
+                    _("%(other)s under the same parent has this name too.")
+                    % {"other": ", ".join(sorted(others))},
+                )
+            )
+    raise_for_problems(problems)
+    through = CaseCategory.functions.through
+    created: list[str] = []
+    updated: list[str] = []
+    stamp = now()
+    try:
+        with transaction.atomic():
+            current = {category.code: category for category in CaseCategory.objects.select_for_update()}
+            have_functions: dict[int, set[int]] = {}
+            for category_id, function_id in through.objects.values_list(
+                "casecategory_id", "departmentfunction_id"
+            ):
+                have_functions.setdefault(category_id, set()).add(function_id)
+            for row in sorted(rows, key=lambda row: (category_depth(row.values["code"]), row.values["code"])):
+                values = row.values
+                code = values["code"]
+                parent_code = parent_category_code(code)
+                wanted: dict[str, Any] = {
+                    "name": values["name"],
+                    "scheme": values["scheme"],
+                    "parent_id": current[parent_code].pk if parent_code else None,
+                    "depth": category_depth(code),
+                }
+                category = current.get(code)
+                if category is None:
+                    category = CaseCategory.objects.create(
+                        code=code,
+                        is_public=values.get("is_public") is not False,
+                        is_active=values.get("is_active") is not False,
+                        **wanted,
+                    )
+                    current[code] = category
+                    created.append(code)
+                    changed: list[str] = []
+                else:
+                    for flag in ("is_public", "is_active"):
+                        if values.get(flag) is not None:
+                            wanted[flag] = values[flag]
+                    changed = [name for name, value in wanted.items() if getattr(category, name) != value]
+                    if changed:
+                        for name in changed:
+                            setattr(category, name, wanted[name])
+                        category.updated_at = stamp
+                        category.save(update_fields=[*changed, "updated_at"])
+                if "functions" in values:
+                    wanted_functions = {functions[function] for function in split_list(values["functions"])}
+                    having = have_functions.get(category.pk, set())
+                    if wanted_functions != having:
+                        through.objects.filter(
+                            casecategory_id=category.pk, departmentfunction_id__in=having - wanted_functions
+                        ).delete()
+                        through.objects.bulk_create(
+                            through(casecategory_id=category.pk, departmentfunction_id=function_id)
+                            for function_id in sorted(wanted_functions - having)
+                        )
+                        changed.append("functions")
+                if changed and code not in created:
+                    updated.append(code)
+            report = ImportReport(
+                created=len(created), updated=len(updated), unchanged=len(rows) - len(created) - len(updated)
+            )
+            if report.changed:
+                record_audit_event(
+                    action="import_categories",
+                    subject_type="catalogue.casecategory",
+                    actor=actor,
+                    actor_label=actor_label,
+                    data={
+                        **report.as_dict(),
+                        "file": file_name,
+                        "created_codes": created,
+                        "updated_codes": updated,
+                    },
+                )
+    except IntegrityError as error:
+        # Two names swapped between siblings in one file pass the check but clash half-way.
+        raise SpreadsheetRowsInvalid(
+            [
+                CellProblem(
+                    0,
+                    "name",
+                    _("Two categories would share a name for a moment; rename them in two imports."),
+                )
+            ]
+        ) from error
+    return report
+
+
+MATTER_SHEET_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "category",
+        gettext_lazy("category code"),
+        gettext_lazy("The category's code; its matter rule is created or updated."),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "normal_level",
+        _field_label(MatterRule, "normal_level"),
+        gettext_lazy("The level that normally handles it. Empty: as the parent category."),
+        kind=ColumnKind.CHOICE,
+        choices=tuple(ResponseLevel.choices),
+    ),
+    Column(
+        "allows_urgent",
+        _field_label(MatterRule, "allows_urgent"),
+        gettext_lazy("Whether a case may be marked urgent. Empty: as the parent category."),
+        kind=ColumnKind.BOOLEAN,
+    ),
+    *(
+        Column(
+            level,
+            label,
+            gettext_lazy(
+                "Function codes answering at this level, separated by ;, or “the level itself” (属地). "
+                "Empty: as the parent category."
+            ),
+        )
+        for level, label in ResponseLevel.choices
+    ),
+)
+
+
+def _self_words() -> set[str]:
+    words = {SELF_HANDLED, "属地"}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            words.add(str(SPREADSHEET_SELF_HANDLED).casefold())
+    return words
+
+
+def _duties_cell(
+    number: int, level: str, text: str, functions: dict[str, int], self_words: set[str]
+) -> tuple[set[int | None], list[CellProblem]]:
+    items = split_list(text)
+    duties: set[int | None] = {None for item in items if item.casefold() in self_words}
+    codes = [item for item in items if item.casefold() not in self_words]
+    problems = _check_functions(number, level, codes, functions)
+    if not problems:
+        duties |= {functions[code] for code in codes}
+    return duties, problems
+
+
+def import_matter_rules(
+    rows: Sequence[SheetRow],
+    *,
+    known_problems: Sequence[CellProblem] = (),
+    actor: Any = None,
+    actor_label: str = "",
+    file_name: str = "",
+) -> ImportReport:
+    """Create and update matter rules from spreadsheet rows, one per category (audit: import_matter_rules).
+
+    A level column present in the sheet sets that level's duties exactly; time limits are imported on
+    their own (`import_time_limits`). All-or-nothing, idempotent, never deletes a rule.
+    """
+    problems = list(known_problems)
+    functions = _known_function_ids()
+    self_words = _self_words()
+    categories = dict(
+        CaseCategory.objects.filter(code__in=[row.values["category"] for row in rows]).values_list(
+            "code", "pk"
+        )
+    )
+    seen: dict[Any, int] = {}
+    duties: dict[int, dict[str, set[int | None]]] = {}
+    for row in rows:
+        number, values = row.number, row.values
+        if values["category"] not in categories:
+            problems.append(
+                CellProblem(
+                    number, "category", _("No category has the code %(code)s.") % {"code": values["category"]}
+                )
+            )
+        problems += _duplicate(number, "category", values["category"], seen, values["category"])
+        duties[number] = {}
+        for level in LEVEL_COLUMNS:
+            if level in values:
+                duties[number][level], level_problems = _duties_cell(
+                    number, level, values[level], functions, self_words
+                )
+                problems += level_problems
+    raise_for_problems(problems)
+    created: list[str] = []
+    updated: list[str] = []
+    stamp = now()
+    with transaction.atomic():
+        rules = {
+            rule.category_id: rule
+            for rule in MatterRule.objects.filter(category_id__in=categories.values())
+            .select_for_update(of=("self",))
+            .prefetch_related("responsibilities")
+        }
+        for row in rows:
+            values = row.values
+            category_id = categories[values["category"]]
+            wanted: dict[str, Any] = {}
+            if "normal_level" in values:
+                wanted["normal_level"] = values["normal_level"]
+            if "allows_urgent" in values:
+                wanted["allows_urgent"] = values["allows_urgent"]
+            rule = rules.get(category_id)
+            if rule is None:
+                rule = MatterRule.objects.create(category_id=category_id, **wanted)
+                having: dict[str, set[int | None]] = {}
+                created.append(values["category"])
+                changed = True
+            else:
+                having = {}
+                for duty in rule.responsibilities.all():
+                    having.setdefault(duty.level, set()).add(duty.function_id)
+                changed_fields = [name for name, value in wanted.items() if getattr(rule, name) != value]
+                for name in changed_fields:
+                    setattr(rule, name, wanted[name])
+                changed = bool(changed_fields)
+            for level, wanted_duties in duties[row.number].items():
+                if having.get(level, set()) != wanted_duties:
+                    rule.responsibilities.filter(level=level).delete()
+                    MatterResponsibility.objects.bulk_create(
+                        MatterResponsibility(rule=rule, level=level, function_id=function_id)
+                        for function_id in sorted(wanted_duties, key=lambda function_id: function_id or 0)
+                    )
+                    changed = True
+            if changed and values["category"] not in created:
+                rule.updated_at = stamp
+                rule.save()
+                updated.append(values["category"])
+        report = ImportReport(
+            created=len(created), updated=len(updated), unchanged=len(rows) - len(created) - len(updated)
+        )
+        if report.changed:
+            record_audit_event(
+                action="import_matter_rules",
+                subject_type="catalogue.matterrule",
+                actor=actor,
+                actor_label=actor_label,
+                data={
+                    **report.as_dict(),
+                    "file": file_name,
+                    "created_codes": created,
+                    "updated_codes": updated,
+                },
+            )
+    return report
+
+
+TIME_LIMIT_SHEET_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "category",
+        gettext_lazy("category code"),
+        gettext_lazy("The category's code."),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "step",
+        _field_label(TimeLimit, "step"),
+        gettext_lazy("The step of the closed loop the limit is for."),
+        kind=ColumnKind.CHOICE,
+        choices=tuple(Step.choices),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "level",
+        _field_label(TimeLimit, "level"),
+        gettext_lazy("Empty: at every level."),
+        kind=ColumnKind.CHOICE,
+        choices=tuple(ResponseLevel.choices),
+        required=True,
+    ),
+    Column(
+        "is_urgent",
+        _field_label(TimeLimit, "is_urgent"),
+        gettext_lazy("The limit for urgent cases. Empty: no."),
+        kind=ColumnKind.BOOLEAN,
+        required=True,
+    ),
+    Column(
+        "amount",
+        _field_label(TimeLimit, "amount"),
+        gettext_lazy("Above 0, at most two decimals; whole in working days."),
+        kind=ColumnKind.DECIMAL,
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "unit",
+        _field_label(TimeLimit, "unit"),
+        "",
+        kind=ColumnKind.CHOICE,
+        choices=tuple(LimitUnit.choices),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "source",
+        _field_label(TimeLimit, "source"),
+        gettext_lazy("Where the value comes from (a local rule)."),
+    ),
+)
+
+
+def _amount_problems(number: int, amount: Decimal, unit: str) -> list[CellProblem]:
+    if amount <= 0 or amount > MAX_LIMIT_AMOUNT:
+        message = _("The amount must be above 0 and at most %(max)s.") % {"max": MAX_LIMIT_AMOUNT}
+    elif amount != amount.quantize(Decimal("0.01")):
+        message = _("The amount has more than two decimals.")
+    elif unit == LimitUnit.WORKING_DAYS and amount != amount.to_integral_value():
+        message = _("A limit in working days must be a whole number (write working hours instead).")
+    else:
+        return []
+    return [CellProblem(number, "amount", message)]
+
+
+def import_time_limits(
+    rows: Sequence[SheetRow],
+    *,
+    known_problems: Sequence[CellProblem] = (),
+    actor: Any = None,
+    actor_label: str = "",
+    file_name: str = "",
+) -> ImportReport:
+    """Create and update time limits, matched by (category, step, level, urgent) (audit: import_time_limits).
+
+    A category without a matter rule gets an empty one (everything inherited). All-or-nothing,
+    idempotent, never deletes a limit.
+    """
+    problems = list(known_problems)
+    categories = dict(
+        CaseCategory.objects.filter(code__in=[row.values["category"] for row in rows]).values_list(
+            "code", "pk"
+        )
+    )
+    seen: dict[Any, int] = {}
+    for row in rows:
+        number, values = row.number, row.values
+        if values["category"] not in categories:
+            problems.append(
+                CellProblem(
+                    number, "category", _("No category has the code %(code)s.") % {"code": values["category"]}
+                )
+            )
+        problems += _amount_problems(number, values["amount"], values["unit"])
+        problems += _text_too_long(number, "source", values.get("source", ""), MAX_SOURCE_LENGTH)
+        key = (values["category"], values["step"], values["level"], bool(values["is_urgent"]))
+        problems += _duplicate(number, "step", key, seen, _("The same limit"))
+    raise_for_problems(problems)
+    created = 0
+    updated: list[str] = []
+    stamp = now()
+    with transaction.atomic():
+        rules = dict(
+            MatterRule.objects.filter(category_id__in=categories.values()).values_list("category_id", "pk")
+        )
+        limits = {
+            (limit.rule_id, limit.step, limit.level, limit.is_urgent): limit
+            for limit in TimeLimit.objects.filter(rule_id__in=rules.values()).select_for_update()
+        }
+        created_keys: list[str] = []
+        for row in rows:
+            values = row.values
+            category_id = categories[values["category"]]
+            if category_id not in rules:
+                rules[category_id] = MatterRule.objects.create(category_id=category_id).pk
+            key = (rules[category_id], values["step"], values["level"], bool(values["is_urgent"]))
+            label = f"{values['category']} {values['step']} {values['level'] or '*'}{' !' if key[3] else ''}"
+            wanted = {"amount": values["amount"], "unit": values["unit"], "source": values.get("source", "")}
+            limit = limits.get(key)
+            if limit is None:
+                TimeLimit.objects.create(
+                    rule_id=key[0], step=key[1], level=key[2], is_urgent=key[3], **wanted
+                )
+                created += 1
+                created_keys.append(label)
+                continue
+            changed = [name for name, value in wanted.items() if getattr(limit, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(limit, name, wanted[name])
+                limit.updated_at = stamp
+                limit.save(update_fields=[*changed, "updated_at"])
+                updated.append(label)
+        report = ImportReport(
+            created=created, updated=len(updated), unchanged=len(rows) - created - len(updated)
+        )
+        if report.changed:
+            record_audit_event(
+                action="import_time_limits",
+                subject_type="catalogue.timelimit",
+                actor=actor,
+                actor_label=actor_label,
+                data={**report.as_dict(), "file": file_name, "created": created_keys, "updated": updated},
+            )
+    return report
+
+
+HOLIDAY_SHEET_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "date",
+        _field_label(HolidayDate, "date"),
+        gettext_lazy("The day (YYYY-MM-DD). A new date creates a row, a known one updates it."),
+        kind=ColumnKind.DATE,
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "kind",
+        _field_label(HolidayDate, "kind"),
+        gettext_lazy("A make-up working day is a Saturday or Sunday."),
+        kind=ColumnKind.CHOICE,
+        choices=tuple(HolidayKind.choices),
+        required=True,
+        allow_blank=False,
+    ),
+    Column(
+        "name",
+        _field_label(HolidayDate, "name"),
+        gettext_lazy("The holiday it belongs to, e.g. 国庆节."),
+        required=True,
+        allow_blank=False,
+    ),
+)
+
+
+def import_holidays(
+    rows: Sequence[SheetRow],
+    *,
+    known_problems: Sequence[CellProblem] = (),
+    actor: Any = None,
+    actor_label: str = "",
+    file_name: str = "",
+) -> ImportReport:
+    """Create and update holidays and make-up working days, matched by date (audit: import_holidays).
+
+    Unlike a calendar year file (load_calendar) an import never deletes a date. All-or-nothing,
+    idempotent; the working calendar rebuilds from the moved `updated_at`.
+    """
+    problems = list(known_problems)
+    seen: dict[Any, int] = {}
+    for row in rows:
+        number, values = row.number, row.values
+        day: date = values["date"]
+        problems += _duplicate(number, "date", day, seen, day.isoformat())
+        if values["kind"] == HolidayKind.MAKEUP_WORKDAY and day.weekday() < 5:
+            problems.append(
+                CellProblem(
+                    number,
+                    "kind",
+                    _("%(date)s is a weekday: a make-up working day is a Saturday or Sunday.")
+                    % {"date": day.isoformat()},
+                )
+            )
+        problems += _text_too_long(number, "name", values["name"], MAX_HOLIDAY_NAME_LENGTH)
+    raise_for_problems(problems)
+    created: list[str] = []
+    updated: list[str] = []
+    stamp = now()
+    with transaction.atomic():
+        existing = {
+            holiday.date: holiday
+            for holiday in HolidayDate.objects.filter(
+                date__in=[row.values["date"] for row in rows]
+            ).select_for_update()
+        }
+        for row in rows:
+            values = row.values
+            holiday = existing.get(values["date"])
+            if holiday is None:
+                HolidayDate.objects.create(date=values["date"], kind=values["kind"], name=values["name"])
+                created.append(values["date"].isoformat())
+            elif (holiday.kind, holiday.name) != (values["kind"], values["name"]):
+                holiday.kind, holiday.name, holiday.updated_at = values["kind"], values["name"], stamp
+                holiday.save(update_fields=["kind", "name", "updated_at"])
+                updated.append(values["date"].isoformat())
+        report = ImportReport(
+            created=len(created), updated=len(updated), unchanged=len(rows) - len(created) - len(updated)
+        )
+        if report.changed:
+            record_audit_event(
+                action="import_holidays",
+                subject_type="catalogue.holidaydate",
+                actor=actor,
+                actor_label=actor_label,
+                data={
+                    **report.as_dict(),
+                    "file": file_name,
+                    "created_dates": created,
+                    "updated_dates": updated,
+                },
+            )
+    return report

@@ -13,7 +13,13 @@ from ninja import Field, Query, Router, Schema
 
 from gridgov.accounts.queries import get_scope
 from gridgov.core.clock import to_local
-from gridgov.evaluation.exports import export_evaluation_xlsx, period_text
+from gridgov.evaluation.exports import (
+    attachment_header,
+    export_department_xlsx,
+    export_evaluation_xlsx,
+    period_text,
+    xlsx_file_names,
+)
 from gridgov.evaluation.indicators import SCORE, IndicatorRow, RankedRow, Unit, as_float, volume
 from gridgov.evaluation.queries import (
     EvaluationTable,
@@ -129,3 +135,14 @@ def department_indicators(request: HttpRequest, query: Query[DepartmentTableQuer
     min_volume = table.scheme.min_volume if query.min_volume is None else query.min_volume
     ranked = rank_table(table, query.rank_by, min_volume)
     return table_out(table, ranked, query.rank_by, min_volume)
+
+
+@router.get("/departments/export.xlsx", summary="The department table as an Excel workbook")
+def department_indicators_xlsx(request: HttpRequest, query: Query[DepartmentTableQuery]) -> HttpResponse:
+    period = period_from_dates(query.start, query.end)
+    table = department_table(get_scope(request.user), period.start, period.end, area_code=query.area)
+    min_volume = table.scheme.min_volume if query.min_volume is None else query.min_volume
+    ranked = rank_table(table, query.rank_by, min_volume)
+    response = HttpResponse(export_department_xlsx(table, ranked), content_type=XLSX)
+    response["Content-Disposition"] = attachment_header(*xlsx_file_names(table))
+    return response

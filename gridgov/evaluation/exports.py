@@ -12,6 +12,7 @@ from datetime import timedelta
 from fractions import Fraction
 from io import BytesIO
 from typing import Any
+from urllib.parse import quote
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -21,9 +22,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from gridgov.core.clock import now, to_local
-from gridgov.evaluation.indicators import SCORE, Indicator, IndicatorRow, RankedRow
-from gridgov.evaluation.queries import Period, Scheme
+from gridgov.evaluation.indicators import SCORE, Indicator, IndicatorRow, RankedRow, UnitKind
+from gridgov.evaluation.queries import EvaluationTable, Period, Scheme
 
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERCENT = "0.00%"
 SCORE_FORMAT = "0.00"
 COUNT_FORMAT = "0"
@@ -171,6 +173,26 @@ DEFINITIONS: tuple[tuple[Promise, Promise, Promise], ...] = (
     ),
 )
 
+# The same definitions by the count, rate or column each one defines (the web page explains its
+# columns with them).
+DEFINED_KEYS = (
+    "registered",
+    "dispatched",
+    "due_for_closing",
+    Indicator.CLOSURE_RATE.value,
+    Indicator.ON_TIME_CLOSURE_RATE.value,
+    Indicator.REWORK_RATE.value,
+    Indicator.ACCURATE_DISPATCH_RATE.value,
+    Indicator.RESPONSE_RATE.value,
+    Indicator.RESOLUTION_RATE.value,
+    Indicator.SATISFACTION_RATE.value,
+    SCORE,
+    "rank",
+)
+DEFINITIONS_BY_KEY: dict[str, tuple[Promise, Promise, Promise]] = dict(
+    zip(DEFINED_KEYS, DEFINITIONS, strict=True)
+)
+
 INDICATOR_LABELS: dict[str, Promise] = {
     SCORE: gettext_lazy("Score"),
     Indicator.CLOSURE_RATE: gettext_lazy("Closure rate"),
@@ -272,3 +294,37 @@ def _definitions_sheet(workbook: Workbook, title: str, period: Period, scheme: S
     for letter, width in (("A", 22), ("B", 44), ("C", 90)):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
+
+
+# ── the department table, and file names ──────────────────────────────────────────────────────
+
+
+def department_table_title(table: EvaluationTable) -> str:
+    """ "Departments in 清波街道 2026-11-01 – 2026-11-30" (no area: "in your data scope")."""
+    place = table.subject.name if table.subject is not None else _("your data scope")
+    return _("Departments in %(place)s") % {"place": place} + f" {period_text(table.period)}"
+
+
+def export_department_xlsx(table: EvaluationTable, rows: Sequence[RankedRow]) -> bytes:
+    """The department table as a workbook: the same columns and definitions sheet as the area table,
+    no total line (a case may concern several departments, so their figures do not add up)."""
+    return export_evaluation_xlsx(
+        rows, department_table_title(table), period=table.period, scheme=table.scheme, total=None
+    )
+
+
+def xlsx_file_names(table: EvaluationTable) -> tuple[str, str]:
+    """(ASCII name, readable name) of a table's workbook: evaluation-330102001000-20261101-20261201.xlsx
+    and 清波街道-20261101-20261201.xlsx; a department table adds "departments"."""
+    start, end = to_local(table.period.start), to_local(table.period.end)
+    dates = f"{start:%Y%m%d}-{end:%Y%m%d}"
+    key = table.subject.key if table.subject is not None else "scope"
+    name = table.subject.name if table.subject is not None else _("your data scope")
+    if table.kind == UnitKind.DEPARTMENT:
+        return f"evaluation-departments-{key}-{dates}.xlsx", f"{_('Departments')}-{name}-{dates}.xlsx"
+    return f"evaluation-{key}-{dates}.xlsx", f"{name}-{dates}.xlsx"
+
+
+def attachment_header(ascii_name: str, readable_name: str) -> str:
+    """Content-Disposition: the ASCII name for old clients, the readable one (RFC 6266 filename*)."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(readable_name)}"

@@ -530,3 +530,9 @@ def period_from_dates(start: date | None, end: date | None) -> Period:
         datetime.combine(start, time.min, tzinfo=LOCAL_TIMEZONE),
         datetime.combine(end, time.min, tzinfo=LOCAL_TIMEZONE),
     )
+
+
+def overdue_open_case_ids(area: Area, end: datetime) -> set[int]:
+    """The cases of `area` red and not handled at `end` (the ones `overdue_open` counts); the cockpit
+    follows them day by day from here."""
+    return {row["case_id"] for row in _still_overdue(_area_q(area), end)}

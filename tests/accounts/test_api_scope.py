@@ -127,8 +127,9 @@ def probe_area_map(world: dict[str, Any]) -> None:
     status, body = get(world["client"], "/api/v1/areas/map?bbox=120.0,30.1,120.3,30.3&zoom=16")
     assert status == 200 and body["level"] == "grid"
     assert [feature["id"] for feature in body["features"]] == [OWN_GRID]
-    view = "bbox=120.0,30.1,120.3,30.3&zoom=16"
-    status, body = get(world["client"], f"/api/v1/areas/map?{view}&parent=330102002001")
+    status, body = get(
+        world["client"], "/api/v1/areas/map?bbox=120.0,30.1,120.3,30.3&zoom=16&parent=330102002001"
+    )
     assert (status, body["code"]) == (404, "area_not_found")
 
 
@@ -307,6 +308,146 @@ def probe_evaluation_departments(world: dict[str, Any]) -> None:
     assert status == 404, body
 
 
+def probe_evaluation_departments_export(world: dict[str, Any]) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    path = "/api/v1/evaluation/departments/export.xlsx"
+    for code in ("330102000000", "330102002000", FOREIGN_GRIDS[1]):
+        assert world["client"].get(f"{path}?area={code}").status_code == 404, code
+    # Without an area: the worker's own scope, where the other grid's dispatch is not counted.
+    response = world["client"].get(path)
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.content)).worksheets[0]
+    assert [row[2] for row in sheet.iter_rows(min_row=3, values_only=True) if row[2]] == []
+
+
+def probe_cockpit(path: str, parameter: str) -> Callable[[dict[str, Any]], None]:
+    """The cockpit figures of the caller's own grid (the default area); any other area is a 404."""
+
+    def probe(world: dict[str, Any]) -> None:
+        status, body = get(world["client"], f"/api/v1/cockpit/{path}")
+        assert status == 200, body
+        assert foreign_codes_in(body) == set()
+        assert world["foreign_case"].number not in json.dumps(body, ensure_ascii=False)
+        for code in (*FOREIGN_GRIDS, "330102002000", "330102001051", "330102000000"):
+            status, body = get(world["client"], f"/api/v1/cockpit/{path}?{parameter}={code}")
+            assert (status, body["code"]) == (404, "cockpit_area_not_found"), (path, code)
+
+    return probe
+
+
+def foreign_field_work() -> dict[str, Any]:
+    """A grid worker of grid B (same community, another grid) with a visit and a running patrol."""
+    import uuid
+
+    from gridgov.accounts.actions import create_user, grant_membership
+    from gridgov.gridwork.actions import VisitInput, record_visit, start_patrol
+
+    other = create_user(username="grid_b_worker", password=None, actor_label="tests")
+    grant_membership(user=other, role=Role.GRID_WORKER, area_code=FOREIGN_GRIDS[0], actor_label="tests")
+    visit = record_visit(VisitInput(uuid.uuid4(), "grid B household", "routine"), actor=other).visit
+    patrol = start_patrol(uuid.uuid4(), actor=other).patrol
+    return {"worker": other, "visit": visit, "patrol": patrol}
+
+
+def probe_gridwork_reports(world: dict[str, Any]) -> None:
+    import uuid
+
+    path = "/api/v1/gridwork/reports"
+    before = Case.objects.count()
+    for code in FOREIGN_GRIDS:
+        response = world["client"].post(
+            path, {"client_id": str(uuid.uuid4()), "description": "x", "area_code": code}
+        )
+        assert (response.status_code, response.json()["code"]) == (404, "grid_not_found"), code
+    assert Case.objects.count() == before
+    # A report at the foreign case's place (GPS may cross a grid line) answers only the new case.
+    place = {"category": "E0405", "lon": 120.145, "lat": 30.205, "system": "gcj02"}
+    response = world["client"].post(path, {"client_id": str(uuid.uuid4()), **place})
+    assert response.status_code == 201, response.content
+    assert world["foreign_case"].number not in response.content.decode()
+
+
+def probe_gridwork_tasks(world: dict[str, Any]) -> None:
+    status, body = get(world["client"], "/api/v1/gridwork/tasks")
+    assert status == 200
+    assert world["foreign_case"].pk not in {task["case_id"] for task in body}
+    assert world["foreign_case"].number not in json.dumps(body, ensure_ascii=False)
+
+
+def probe_gridwork_visits(world: dict[str, Any]) -> None:
+    import uuid
+
+    from gridgov.gridwork.models import HouseholdVisit
+
+    foreign = foreign_field_work()
+    status, body = get(world["client"], "/api/v1/gridwork/visits?limit=1000")
+    assert status == 200
+    assert foreign["visit"].pk not in {item["id"] for item in body["items"]}
+    before = HouseholdVisit.objects.count()
+    response = world["client"].post(
+        "/api/v1/gridwork/visits",
+        {
+            "client_id": str(uuid.uuid4()),
+            "household": "x",
+            "purpose": "routine",
+            "area_code": FOREIGN_GRIDS[0],
+        },
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json()["code"]) == (404, "grid_not_found")
+    assert HouseholdVisit.objects.count() == before
+
+
+def probe_gridwork_patrols(world: dict[str, Any]) -> None:
+    import uuid
+
+    from gridgov.gridwork.models import Patrol
+
+    foreign = foreign_field_work()
+    status, body = get(world["client"], "/api/v1/gridwork/patrols?limit=1000")
+    assert status == 200
+    assert foreign["patrol"].pk not in {item["id"] for item in body["items"]}
+    before = Patrol.objects.count()
+    response = world["client"].post(
+        "/api/v1/gridwork/patrols",
+        {"client_id": str(uuid.uuid4()), "area_code": FOREIGN_GRIDS[1]},
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json()["code"]) == (404, "grid_not_found")
+    assert Patrol.objects.count() == before
+
+
+def probe_gridwork_patrol_detail(world: dict[str, Any]) -> None:
+    foreign = foreign_field_work()
+    status, body = get(world["client"], f"/api/v1/gridwork/patrols/{foreign['patrol'].pk}")
+    assert (status, body["code"]) == (404, "patrol_not_found")
+
+
+def probe_gridwork_patrol_write(action: str) -> Callable[[dict[str, Any]], None]:
+    """Positions for, or the end of, another worker's patrol: 404, and the patrol is unchanged."""
+
+    def probe(world: dict[str, Any]) -> None:
+        from gridgov.gridwork.models import Patrol, PatrolPoint
+
+        patrol = foreign_field_work()["patrol"]
+        body: dict[str, Any] = {}
+        if action == "points":
+            moment = patrol.started_at.isoformat()
+            body = {"points": [{"recorded_at": moment, "lon": 120.125, "lat": 30.205}]}
+        response = world["client"].post(
+            f"/api/v1/gridwork/patrols/{patrol.client_id}/{action}", body, content_type="application/json"
+        )
+        assert (response.status_code, response.json()["code"]) == (404, "patrol_not_found"), action
+        stored = Patrol.objects.get(pk=patrol.pk)
+        points = PatrolPoint.objects.filter(patrol=patrol).count()
+        assert (stored.ended_at, stored.point_count, points) == (None, 0, 0)
+
+    return probe
+
+
 CASE_ACTIONS = (
     "check",
     "close",
@@ -344,6 +485,15 @@ PROBES: dict[str, Callable[[dict[str, Any]], None]] = {
     "/api/v1/evaluation/areas/{code}": probe_evaluation_area,
     "/api/v1/evaluation/areas/{code}/export.xlsx": probe_evaluation_export,
     "/api/v1/evaluation/departments": probe_evaluation_departments,
+    "/api/v1/evaluation/departments/export.xlsx": probe_evaluation_departments_export,
+    "/api/v1/cockpit/summary": probe_cockpit("summary", "area"),
+    "/api/v1/cockpit/areas": probe_cockpit("areas", "parent"),
+    "/api/v1/cockpit/trends": probe_cockpit("trends", "area"),
+    "/api/v1/cockpit/categories": probe_cockpit("categories", "area"),
+    "/api/v1/cockpit/sources": probe_cockpit("sources", "area"),
+    "/api/v1/cockpit/hotspots": probe_cockpit("hotspots", "area"),
+    "/api/v1/cockpit/feed": probe_cockpit("feed", "area"),
+    "/api/v1/cockpit/overview": probe_cockpit("overview", "area"),
     "/api/v1/accounts/me": probe_me,
     "/api/v1/areas/": probe_area_list,
     "/api/v1/areas/locate": probe_locate,
@@ -355,6 +505,13 @@ PROBES: dict[str, Callable[[dict[str, Any]], None]] = {
     "/api/v1/catalogue/functions": probe_functions,
     "/api/v1/catalogue/departments": probe_department_list,
     "/api/v1/catalogue/departments/{department_id}": probe_department_detail,
+    "/api/v1/gridwork/reports": probe_gridwork_reports,
+    "/api/v1/gridwork/tasks": probe_gridwork_tasks,
+    "/api/v1/gridwork/visits": probe_gridwork_visits,
+    "/api/v1/gridwork/patrols": probe_gridwork_patrols,
+    "/api/v1/gridwork/patrols/{patrol_id}": probe_gridwork_patrol_detail,
+    "/api/v1/gridwork/patrols/{client_id}/points": probe_gridwork_patrol_write("points"),
+    "/api/v1/gridwork/patrols/{client_id}/end": probe_gridwork_patrol_write("end"),
 }
 
 

@@ -157,6 +157,10 @@ def test_staff_see_their_scope_and_visitors_the_public_map(mapped: dict[str, Are
     assert [feature["id"] for feature in body["features"]] == [GRID_C]
     _, body = get_map(Client(), "bbox=120.0,30.1,120.3,30.3&zoom=16")
     assert [feature["id"] for feature in body["features"]] == [GRID_A, GRID_B, GRID_C]
+    resident = Client()
+    resident.force_login(make_user("resident"))  # no data scope: the public map, like a visitor
+    _, body = get_map(resident, "bbox=120.0,30.1,120.3,30.3&zoom=16")
+    assert [feature["id"] for feature in body["features"]] == [GRID_A, GRID_B, GRID_C]
 
 
 def test_the_page_carries_the_map_settings(db: None) -> None:

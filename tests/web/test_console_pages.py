@@ -66,8 +66,8 @@ def dispatched(world: World) -> int:
 def test_pages_need_a_logged_in_staff_member(world: World) -> None:
     response = Client().get("/console/")
     assert response.status_code == 302
-    assert response["Location"] == "/admin/login/?next=/console/"
-    assert Client().get("/inbox/")["Location"] == "/admin/login/?next=/inbox/"
+    assert response["Location"] == "/login/?next=/console/"
+    assert Client().get("/inbox/")["Location"] == "/login/?next=/inbox/"
     assert world.client("resident").get("/console/").status_code == 403
     assert world.client("resident").get("/inbox/").status_code == 403
 
@@ -308,12 +308,80 @@ def test_the_case_page_shows_timeline_tasks_and_actions(world: World) -> None:
 
 def test_an_unknown_action_is_not_found(world: World) -> None:
     case_id = registered(world)
-    assert world.client("clerk").post(f"/console/cases/{case_id}/close/", {}, headers=HX).status_code == 404
+    assert world.client("clerk").post(f"/console/cases/{case_id}/explode/", {}, headers=HX).status_code == 404
     assert world.client("clerk").get(f"/console/cases/{case_id}/register/").status_code == 405
 
 
-@pytest.mark.parametrize("path", ["/console/", "/inbox/"])
+@pytest.mark.parametrize("path", ["/console/", "/inbox/", "/console/closing/"])
 def test_pages_render_in_chinese_by_default(world: World, path: str) -> None:
     response = world.client("dispatcher").get(path)
     assert response.status_code == 200
     assert response["Content-Language"] == "zh-hans"
+
+
+def handled(world: World) -> int:
+    case_id = dispatched(world)
+    actions.sign_case(case_id, actor=world.users["handler"])
+    actions.report_done(case_id, actor=world.users["handler"], note="cleared")
+    return case_id
+
+
+def closing_act(
+    world: World, role: str, case_id: int, action: str, data: dict[str, Any] | None = None
+) -> Any:
+    body = {"panel": "closing", **(data or {})}
+    return english(world.client(role)).post(f"/console/cases/{case_id}/{action}/", body, headers=HX)
+
+
+def test_check_close_and_call_back_from_the_closing_panel(world: World) -> None:
+    case_id = handled(world)
+    clerk = english(world.client("clerk"))
+    page = clerk.get("/console/closing/")
+    assert [row.case.pk for row in page.context["rows"]] == [case_id]
+    assert page.context["rows"][0].allowed == ["check_pass", "check_fail"]
+
+    # A failed check needs a reason; without one nothing changes.
+    before = snapshot(case_id)
+    assert "not valid" in closing_act(world, "clerk", case_id, "check_fail", {"note": ""}).content.decode()
+    assert snapshot(case_id) == before
+
+    assert "Check passed" in closing_act(world, "clerk", case_id, "check_pass").content.decode()
+    assert world.case(case_id).status == "checked"
+    assert clerk.get("/console/closing/?status=checked").context["rows"][0].allowed == ["close"]
+    assert "Closed" in closing_act(world, "clerk", case_id, "close").content.decode()
+    assert world.case(case_id).status == "closed"
+
+    # 回访: a bad rating form is refused; a good one is recorded as the clerk's call-back.
+    before = snapshot(case_id)
+    response = closing_act(world, "clerk", case_id, "rate", {"rating": "4", "satisfied": "maybe"})
+    assert "not valid" in response.content.decode()
+    assert snapshot(case_id) == before
+    response = closing_act(world, "clerk", case_id, "rate", {"rating": "4", "satisfied": "yes", "note": "ok"})
+    assert "Rating recorded." in response.content.decode()
+    case = world.case(case_id)
+    assert (case.status, case.rating, case.is_satisfied) == ("rated", 4, True)
+    assert events(case_id)[-3:] == [
+        ("check_pass", "handled", "checked"),
+        ("close", "checked", "closed"),
+        ("rate", "closed", "rated"),
+    ]
+    assert clerk.get("/console/closing/").context["rows"] == []
+
+
+def test_a_failed_check_sends_the_case_back_for_rework(world: World) -> None:
+    case_id = handled(world)
+    response = closing_act(world, "dispatcher", case_id, "check_fail", {"note": "still dirty"})
+    assert "Check failed" in response.content.decode()
+    assert world.case(case_id).status in ("dispatched", "in_progress")
+    assert events(case_id)[-1][0] == "check_fail"
+
+
+def test_the_closing_panel_shows_only_the_users_scope(world: World) -> None:
+    case_id = handled(world)
+    # A grid worker of another street sees nothing to check and cannot act on the case.
+    other = world.client("other_grid_worker")
+    assert other.get("/console/closing/").context["rows"] == []
+    before = snapshot(case_id)
+    response = closing_act(world, "other_grid_worker", case_id, "check_pass")
+    assert response.status_code == 404
+    assert snapshot(case_id) == before

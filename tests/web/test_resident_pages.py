@@ -201,7 +201,7 @@ def test_me_too_counts_once_per_person_and_needs_a_login(world: World) -> None:
     assert case.me_too_count == 1
     assert CaseEvent.objects.filter(case=case, action="me_too").count() == 1
     anonymous = Client().post(url)
-    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/?next=")
     case.refresh_from_db()
     assert case.me_too_count == 1
     body = neighbour.get(f"/track/{case.number}/").content.decode()
@@ -251,4 +251,4 @@ def test_my_cases_lists_my_reports_newest_first(world: World) -> None:
     assert body.index(second.number) < body.index(first.number)
     assert "邻居的" not in body
     response = Client().get("/me/cases/")
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert response.status_code == 302 and response["Location"] == "/login/?next=/me/cases/"

@@ -3,11 +3,16 @@
 Every button posts to one endpoint (`act`) that calls the action function of gridgov.cases and
 renders the case's row again; a refused action (any DomainError) shows its message in the row and
 changes nothing, because the action raises before it writes. With htmx the row is swapped in
-place; without JavaScript the same form posts normally and the page is shown again.
+place; without JavaScript the same form posts normally and the page is shown again. The leader's
+page (leader.py) shows its cases as rows of the same kind (panel "leader"), with the leader's
+buttons: supervise, decide an extension or a suspension, resume.
 """
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -18,21 +23,24 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.datastructures import MultiValueDict
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.accounts.models import Membership, Role, User
 from gridgov.accounts.queries import get_scope
-from gridgov.cases import actions, lifecycle
+from gridgov.cases import actions, lifecycle, timing
 from gridgov.cases.errors import CaseInputInvalid, CaseNotFound
 from gridgov.cases.lifecycle import Action
-from gridgov.cases.models import Case, CaseSource, CaseStatus, CaseTask, Light
+from gridgov.cases.models import Case, CaseRequest, CaseSource, CaseStatus, CaseTask, Light
 from gridgov.cases.queries import (
     CaseFilters,
     cases_for,
     get_case_for,
+    get_request_for,
     list_cases_for,
+    pending_requests_of,
     roles_on_case,
     tasks_of,
     timeline_of,
@@ -56,7 +64,13 @@ QUEUE_ACTIONS = (
     Action.VOID,
 )
 INBOX_ACTIONS = (Action.SIGN, Action.REPORT_DONE, Action.RETURN, Action.REQUEST_EXTENSION)
-PANELS = ("queue", "inbox", "detail")
+LEADER_ACTIONS = (Action.SUPERVISE, Action.DECIDE_EXTENSION, Action.DECIDE_SUSPENSION, Action.RESUME)
+# 核查、结案、回访: check handled cases, close checked ones, record the resident's rating by phone.
+CLOSING_ACTIONS = (Action.CHECK_PASS, Action.CHECK_FAIL, Action.CLOSE, Action.RATE)
+CLOSING_STATUSES = (CaseStatus.HANDLED, CaseStatus.CHECKED, CaseStatus.CLOSED)
+PANELS = ("queue", "inbox", "detail", "leader", "closing")
+# The leader page's section a row came from (a slug), so a plain form post can go back to it.
+SECTION = re.compile(r"[a-z_]{1,20}")
 # Timeline labels of the actions (events the scheduler writes keep their code).
 ACTION_LABELS = {
     Action.REPORT: gettext_lazy("reported"),
@@ -86,22 +100,31 @@ ACTION_LABELS = {
 STATUS_LABELS = dict(CaseStatus.choices)
 
 
-def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged in (else the admin login page) and holding a staff role (else 403)."""
+View = Callable[..., HttpResponse]
+STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        assert isinstance(user, User)
-        if not (
-            user.is_superuser or Membership.objects.filter(user=user).exclude(role=Role.RESIDENT).exists()
-        ):
-            raise PermissionDenied(_("These pages are for staff."))
-        return view(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+def members_only(roles: Iterable[str], refusal: Promise) -> Callable[[View], View]:
+    """Logged in (else the login page) and holding one of `roles` (else 403 with `refusal`);
+    a superuser always passes."""
+    wanted = sorted(roles)
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            assert isinstance(user, User)
+            if not (user.is_superuser or Membership.objects.filter(user=user, role__in=wanted).exists()):
+                raise PermissionDenied(str(refusal))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+staff_only = members_only(STAFF_ROLES, gettext_lazy("These pages are for staff."))
 
 
 def user_of(request: HttpRequest) -> User:
@@ -126,6 +149,12 @@ class Row:
     departments: list[Department] = field(default_factory=list)
     categories: list[CaseCategory] = field(default_factory=list)
     my_task: CaseTask | None = None
+    # For a leader: the undecided requests by kind, where an approved extension would move the due
+    # time, and the departments' tasks (who is responsible).
+    requests: dict[str, CaseRequest] = field(default_factory=dict)
+    extension_due: datetime | None = None
+    tasks: list[CaseTask] = field(default_factory=list)
+    section: str = ""
     error: str = ""
     notice: str = ""
 
@@ -140,14 +169,18 @@ def my_live_task(user: User, case: Case) -> CaseTask | None:
     )
 
 
-def build_row(user: User, case: Case, panel: str, *, error: str = "", notice: str = "") -> Row:
+def build_row(
+    user: User, case: Case, panel: str, *, error: str = "", notice: str = "", section: str = ""
+) -> Row:
     offered = {
         "queue": QUEUE_ACTIONS,
         "inbox": INBOX_ACTIONS,
-        "detail": QUEUE_ACTIONS + INBOX_ACTIONS,
+        "leader": LEADER_ACTIONS,
+        "closing": CLOSING_ACTIONS,
+        "detail": QUEUE_ACTIONS + INBOX_ACTIONS + LEADER_ACTIONS + CLOSING_ACTIONS,
     }[panel]
     permitted = set(lifecycle.allowed_actions(case.status, roles_on_case(user, case)))
-    row = Row(case=case, panel=panel, allowed=[], error=error, notice=notice)
+    row = Row(case=case, panel=panel, allowed=[], error=error, notice=notice, section=section)
     if permitted & {Action.SIGN, Action.REPORT_DONE, Action.RETURN}:
         # The case's state allows these, but the user's own task decides: sign a pending task,
         # report a signed one done, return only a task of one's own department.
@@ -159,6 +192,22 @@ def build_row(user: User, case: Case, panel: str, *, error: str = "", notice: st
             permitted.discard(Action.REPORT_DONE)
         if task_status is None:
             permitted.discard(Action.RETURN)
+    if permitted & {Action.DECIDE_EXTENSION, Action.DECIDE_SUSPENSION}:
+        # A decision needs an undecided request of its kind.
+        row.requests = pending_requests_of(case)
+        if CaseRequest.Kind.EXTENSION not in row.requests:
+            permitted.discard(Action.DECIDE_EXTENSION)
+        if CaseRequest.Kind.SUSPENSION not in row.requests:
+            permitted.discard(Action.DECIDE_SUSPENSION)
+        extension = row.requests.get(CaseRequest.Kind.EXTENSION)
+        if extension is not None and case.due_at is not None and case.limit_started_at is not None:
+            row.extension_due = timing.extend_due(case.due_at, float(extension.extra_hours or 0))
+    if panel == "leader":
+        row.tasks = [
+            task
+            for task in tasks_of(case)
+            if task.status not in (CaseTask.Status.RETURNED, CaseTask.Status.CANCELLED)
+        ]
     row.allowed = [action.value for action in offered if action in permitted]
     if panel != "inbox" and case.status in QUEUE_STATUSES:
         row.duplicates = visible_duplicates_of(user, case)
@@ -264,6 +313,36 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_only
+def closing(request: HttpRequest) -> HttpResponse:
+    """核查结案回访: handled cases to check, checked ones to close, closed ones to call back."""
+    user = user_of(request)
+    chosen = request.GET.get("status", "")
+    statuses = [chosen] if chosen in CLOSING_STATUSES else list(CLOSING_STATUSES)
+    cases = (
+        cases_for(user)
+        .filter(status__in=statuses)
+        .select_related("category", "area")
+        .order_by("status", "due_at", "-reported_at", "-id")
+    )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [build_row(user, case, "closing") for case in page.object_list]
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return render(
+        request,
+        "web/console/closing.html",
+        {
+            "rows": rows,
+            "page": page,
+            "chosen": chosen if chosen in CLOSING_STATUSES else "",
+            "statuses": [(status.value, status.label) for status in CLOSING_STATUSES],
+            "kept_query": kept.urlencode(),
+        },
+    )
+
+
+@require_GET
+@staff_only
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     """A case for staff: fields, tasks, timeline and the buttons the user's roles allow."""
     user = user_of(request)
@@ -298,6 +377,17 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 def _int(value: str | None, name: str) -> int:
     try:
         return int(value or "")
+    except ValueError as error:
+        raise CaseInputInvalid(details={name: value}) from error
+
+
+def _hours(value: str | None, name: str) -> float | None:
+    """Optional working hours: empty is None; anything but a number is refused."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
     except ValueError as error:
         raise CaseInputInvalid(details={name: value}) from error
 
@@ -367,10 +457,60 @@ def perform(action: str, case_id: int, user: User, post: QueryDict, files: Multi
         hours = _int(post.get("extra_hours"), "extra_hours")
         actions.request_extension(case_id, actor=user, extra_hours=hours, reason=reason)
         return _("Extension requested; a leader decides.")
+    if action == Action.SUPERVISE:
+        actions.supervise_case(
+            case_id,
+            actor=user,
+            instruction=post.get("instruction", ""),
+            due_hours=_hours(post.get("due_hours"), "due_hours"),
+        )
+        return _("Supervised: the instruction was sent to whoever holds the case.")
+    if action in (Action.DECIDE_EXTENSION, Action.DECIDE_SUSPENSION):
+        return decide(Action(action), case_id, user, post)
+    if action in (Action.CHECK_PASS, Action.CHECK_FAIL):
+        passed = action == Action.CHECK_PASS
+        actions.check_case(case_id, actor=user, passed=passed, note=note, photos=_photos(files))
+        return (
+            _("Check passed: the case can be closed.") if passed else _("Check failed: sent back for rework.")
+        )
+    if action == Action.CLOSE:
+        actions.close_case(case_id, actor=user, note=note, expected_version=_version(post))
+        return _("Closed: the resident may now rate it.")
+    if action == Action.RATE:
+        rating = _int(post.get("rating"), "rating")
+        satisfied = post.get("satisfied", "")
+        if satisfied not in ("yes", "no"):
+            raise CaseInputInvalid(details={"satisfied": satisfied})
+        actions.rate_case(case_id, actor=user, rating=rating, satisfied=satisfied == "yes", comment=note)
+        return _("Rating recorded.")
+    if action == Action.RESUME:
+        actions.resume_case(case_id, actor=user, note=note)
+        return _("Resumed: the clock runs again with the time that was left.")
     raise Http404
 
 
-ACTION_NAMES = {a.value for a in QUEUE_ACTIONS + INBOX_ACTIONS}
+def decide(action: Action, case_id: int, user: User, post: QueryDict) -> str:
+    """Approve or refuse the request the row showed (it must be this case's, of this kind)."""
+    kind = CaseRequest.Kind.EXTENSION if action == Action.DECIDE_EXTENSION else CaseRequest.Kind.SUSPENSION
+    decision = post.get("decision", "")
+    if decision not in ("approve", "reject"):
+        raise CaseInputInvalid(details={"decision": decision})
+    request = get_request_for(user, _int(post.get("request"), "request"))
+    if request.case_id != case_id or request.kind != kind:
+        raise CaseInputInvalid(details={"request": request.pk})
+    note = post.get("note", "")
+    approve = decision == "approve"
+    if not approve and not note.strip():
+        raise CaseInputInvalid(_("Give a reason for refusing."), details={"note": "required"})
+    actions.decide_request(request.pk, actor=user, approve=approve, note=note)
+    if kind == CaseRequest.Kind.EXTENSION:
+        return _("Extension approved: the due time moved.") if approve else _("Extension refused.")
+    if approve:
+        return _("Suspension approved: the case is suspended and its clock stopped.")
+    return _("Suspension refused.")
+
+
+ACTION_NAMES = {a.value for a in QUEUE_ACTIONS + INBOX_ACTIONS + LEADER_ACTIONS + CLOSING_ACTIONS}
 
 
 @require_POST
@@ -382,6 +522,8 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     user = user_of(request)
     panel = request.POST.get("panel", "queue")
     panel = panel if panel in PANELS else "queue"
+    section = request.POST.get("section", "")
+    section = section if SECTION.fullmatch(section) else ""
     error = notice = ""
     try:
         notice = perform(action, case_id, user, request.POST, request.FILES)
@@ -392,9 +534,12 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
             messages.error(request, error)
         else:
             messages.success(request, notice)
+        if panel == "leader":
+            return HttpResponseRedirect(reverse("web:leader") + (f"?section={section}" if section else ""))
         target = {
             "queue": reverse("web:console-queue"),
             "inbox": reverse("web:console-inbox"),
+            "closing": reverse("web:console-closing"),
             "detail": reverse("web:console-case", args=[case_id]),
         }[panel]
         return HttpResponseRedirect(target)
@@ -407,13 +552,14 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
             {"case_id": case_id, "message": error or str(missing.message)},
             status=404 if error else 200,
         )
-    row = build_row(user, case, panel, error=error, notice=notice)
+    row = build_row(user, case, panel, error=error, notice=notice, section=section)
     return render(request, "web/console/_row.html", {"row": row})
 
 
 urlpatterns = [
     path("console/", queue, name="console-queue"),
     path("inbox/", inbox, name="console-inbox"),
+    path("console/closing/", closing, name="console-closing"),
     path("console/cases/<int:case_id>/", case_detail, name="console-case"),
     path("console/cases/<int:case_id>/<slug:action>/", act, name="console-act"),
 ]

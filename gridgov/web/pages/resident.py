@@ -9,7 +9,6 @@ not even its text.
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Min
@@ -20,11 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gridgov.accounts.queries import own_phone_number
 from gridgov.areas.models import Area
 from gridgov.cases.actions import Report, add_me_too, rate_case, report_case
 from gridgov.cases.errors import PhotoInvalid
 from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseSource, CaseStatus
-from gridgov.cases.queries import cases_for, timeline_of
+from gridgov.cases.queries import cases_reported_by, is_reporter, timeline_of
 from gridgov.core.errors import DomainError
 from gridgov.web.forms import RateForm, ReportForm, TrackForm
 
@@ -117,7 +117,16 @@ def map_bounds() -> list[float] | None:
 
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
-    form = ReportForm(request.POST or None, request.FILES or None)
+    # A logged-in resident's own name and verified phone fill the follow-up fields.
+    initial = (
+        {
+            "reporter_name": getattr(request.user, "display_name", ""),
+            "reporter_contact": own_phone_number(request.user),
+        }
+        if request.user.is_authenticated
+        else {}
+    )
+    form = ReportForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -148,7 +157,6 @@ def report(request: HttpRequest) -> HttpResponse:
             return redirect("web:track_case", number=result.case.number)
     context = {
         "form": form,
-        "tile_url": getattr(settings, "GRIDGOV_TILE_URL", ""),
         "bounds": map_bounds(),
     }
     return render(request, "web/resident/report.html", context, status=400 if form.errors else 200)
@@ -167,7 +175,7 @@ def track(request: HttpRequest) -> HttpResponse:
 
 def tracking_context(request: HttpRequest, case: Case, rate_form: RateForm | None = None) -> dict[str, Any]:
     user = request.user
-    is_reporter = user.is_authenticated and case.reporter_id == user.pk
+    reporter = is_reporter(user, case)
     visible = case.status != CaseStatus.VOIDED
     steps = []
     if visible:
@@ -182,10 +190,10 @@ def tracking_context(request: HttpRequest, case: Case, rate_form: RateForm | Non
         "status_words": STATUS_WORDS.get(case.status, case.get_status_display()),
         "steps": steps,
         "is_open": is_open,
-        "is_reporter": is_reporter,
+        "is_reporter": reporter,
         "said_me_too": user.is_authenticated
         and CaseEvent.objects.filter(case=case, action="me_too", actor_id=user.pk).exists(),
-        "rate_form": rate_form or (RateForm() if is_reporter and case.status == CaseStatus.CLOSED else None),
+        "rate_form": rate_form or (RateForm() if reporter and case.status == CaseStatus.CLOSED else None),
     }
 
 
@@ -234,12 +242,8 @@ def rate(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_GET
 def my_cases(request: HttpRequest) -> HttpResponse:
-    cases = (
-        cases_for(request.user)
-        .filter(reporter_id=request.user.pk)
-        .select_related("area")
-        .order_by("-reported_at", "-id")
-    )
+    # Reported with this account, or with the phone number it verified (docs/web-accounts.md).
+    cases = cases_reported_by(request.user).select_related("area").order_by("-reported_at", "-id")
     rows = [{"case": case, "status_words": STATUS_WORDS.get(case.status, "")} for case in cases]
     return render(request, "web/resident/my_cases.html", {"rows": rows})
 
