@@ -22,6 +22,7 @@ from gridgov.core.spreadsheets import (
     ImportReport,
     SheetRow,
     raise_for_problems,
+    record_import,
 )
 
 
@@ -310,17 +311,16 @@ def import_users(
                     setattr(user, name, value)
                 user.save(update_fields=list(changes))
                 updated[user.username] = changes
-        report = ImportReport(
-            created=len(created), updated=len(updated), unchanged=len(rows) - len(created) - len(updated)
+        report = record_import(
+            "import_users",
+            "accounts.user",
+            rows=len(rows),
+            created=created,
+            updated=updated,
+            file_name=file_name,
+            actor=actor,
+            actor_label=actor_label,
         )
-        if report.changed:
-            record_audit_event(
-                action="import_users",
-                subject_type="accounts.user",
-                actor=actor,
-                actor_label=actor_label,
-                data={**report.as_dict(), "file": file_name, "created": created, "updated": updated},
-            )
     return report
 
 

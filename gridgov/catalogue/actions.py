@@ -66,6 +66,7 @@ from gridgov.core.spreadsheets import (
     SheetRow,
     SpreadsheetRowsInvalid,
     raise_for_problems,
+    record_import,
     split_list,
 )
 
@@ -1123,22 +1124,16 @@ def import_departments(
                 changed.append("served_areas")
             if changed:
                 updated.append(department.code)
-        report = ImportReport(
-            created=len(created), updated=len(updated), unchanged=len(rows) - len(created) - len(updated)
+        report = record_import(
+            "import_departments",
+            "catalogue.department",
+            rows=len(rows),
+            created=created,
+            updated=updated,
+            file_name=file_name,
+            actor=actor,
+            actor_label=actor_label,
         )
-        if report.changed:
-            record_audit_event(
-                action="import_departments",
-                subject_type="catalogue.department",
-                actor=actor,
-                actor_label=actor_label,
-                data={
-                    **report.as_dict(),
-                    "file": file_name,
-                    "created_codes": created,
-                    "updated_codes": updated,
-                },
-            )
     return report
 
 
@@ -1366,22 +1361,16 @@ def import_categories(
                         changed.append("functions")
                 if changed and code not in created:
                     updated.append(code)
-            report = ImportReport(
-                created=len(created), updated=len(updated), unchanged=len(rows) - len(created) - len(updated)
+            report = record_import(
+                "import_categories",
+                "catalogue.casecategory",
+                rows=len(rows),
+                created=created,
+                updated=updated,
+                file_name=file_name,
+                actor=actor,
+                actor_label=actor_label,
             )
-            if report.changed:
-                record_audit_event(
-                    action="import_categories",
-                    subject_type="catalogue.casecategory",
-                    actor=actor,
-                    actor_label=actor_label,
-                    data={
-                        **report.as_dict(),
-                        "file": file_name,
-                        "created_codes": created,
-                        "updated_codes": updated,
-                    },
-                )
     except IntegrityError as error:
         # Two names swapped between siblings in one file pass the check but clash half-way.
         raise SpreadsheetRowsInvalid(
@@ -1535,22 +1524,16 @@ def import_matter_rules(
                 rule.updated_at = stamp
                 rule.save()
                 updated.append(values["category"])
-        report = ImportReport(
-            created=len(created), updated=len(updated), unchanged=len(rows) - len(created) - len(updated)
+        report = record_import(
+            "import_matter_rules",
+            "catalogue.matterrule",
+            rows=len(rows),
+            created=created,
+            updated=updated,
+            file_name=file_name,
+            actor=actor,
+            actor_label=actor_label,
         )
-        if report.changed:
-            record_audit_event(
-                action="import_matter_rules",
-                subject_type="catalogue.matterrule",
-                actor=actor,
-                actor_label=actor_label,
-                data={
-                    **report.as_dict(),
-                    "file": file_name,
-                    "created_codes": created,
-                    "updated_codes": updated,
-                },
-            )
     return report
 
 
@@ -1656,7 +1639,6 @@ def import_time_limits(
         key = (values["category"], values["step"], values["level"], bool(values["is_urgent"]))
         problems += _duplicate(number, "step", key, seen, _("The same limit"))
     raise_for_problems(problems)
-    created = 0
     updated: list[str] = []
     stamp = now()
     with transaction.atomic():
@@ -1681,7 +1663,6 @@ def import_time_limits(
                 TimeLimit.objects.create(
                     rule_id=key[0], step=key[1], level=key[2], is_urgent=key[3], **wanted
                 )
-                created += 1
                 created_keys.append(label)
                 continue
             changed = [name for name, value in wanted.items() if getattr(limit, name) != value]
@@ -1691,17 +1672,16 @@ def import_time_limits(
                 limit.updated_at = stamp
                 limit.save(update_fields=[*changed, "updated_at"])
                 updated.append(label)
-        report = ImportReport(
-            created=created, updated=len(updated), unchanged=len(rows) - created - len(updated)
+        report = record_import(
+            "import_time_limits",
+            "catalogue.timelimit",
+            rows=len(rows),
+            created=created_keys,
+            updated=updated,
+            file_name=file_name,
+            actor=actor,
+            actor_label=actor_label,
         )
-        if report.changed:
-            record_audit_event(
-                action="import_time_limits",
-                subject_type="catalogue.timelimit",
-                actor=actor,
-                actor_label=actor_label,
-                data={**report.as_dict(), "file": file_name, "created": created_keys, "updated": updated},
-            )
     return report
 
 
@@ -1783,20 +1763,14 @@ def import_holidays(
                 holiday.kind, holiday.name, holiday.updated_at = values["kind"], values["name"], stamp
                 holiday.save(update_fields=["kind", "name", "updated_at"])
                 updated.append(values["date"].isoformat())
-        report = ImportReport(
-            created=len(created), updated=len(updated), unchanged=len(rows) - len(created) - len(updated)
+        report = record_import(
+            "import_holidays",
+            "catalogue.holidaydate",
+            rows=len(rows),
+            created=created,
+            updated=updated,
+            file_name=file_name,
+            actor=actor,
+            actor_label=actor_label,
         )
-        if report.changed:
-            record_audit_event(
-                action="import_holidays",
-                subject_type="catalogue.holidaydate",
-                actor=actor,
-                actor_label=actor_label,
-                data={
-                    **report.as_dict(),
-                    "file": file_name,
-                    "created_dates": created,
-                    "updated_dates": updated,
-                },
-            )
     return report

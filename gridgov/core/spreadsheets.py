@@ -49,6 +49,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from gridgov.core.audit import record_audit_event
 from gridgov.core.clock import now, to_local
 from gridgov.core.errors import DomainError, InvalidInput
 
@@ -847,3 +848,31 @@ class SpreadsheetModelAdmin(admin.ModelAdmin[_M]):
             else "",
         }
         return TemplateResponse(request, self.import_template, context, status=status)
+
+
+def record_import(
+    action: str,
+    subject_type: str,
+    *,
+    rows: int,
+    created: list[str],
+    updated: list[str] | Mapping[str, Any],
+    file_name: str,
+    actor: Any,
+    actor_label: str,
+) -> ImportReport:
+    """The report of an import and, when it changed anything, its one audit event (call it inside
+    the import's transaction). `created` names the new rows' keys; `updated` the changed rows'
+    keys, or maps each key to what changed."""
+    report = ImportReport(
+        created=len(created), updated=len(updated), unchanged=rows - len(created) - len(updated)
+    )
+    if report.changed:
+        record_audit_event(
+            action=action,
+            subject_type=subject_type,
+            actor=actor,
+            actor_label=actor_label,
+            data={**report.as_dict(), "file": file_name, "created": created, "updated": updated},
+        )
+    return report

@@ -157,7 +157,7 @@ def test_departments_are_created_and_updated_with_their_served_areas(
     housing = Department.objects.get(code="330102-housing")
     assert (housing.name, housing.is_active) == ("上城区住建局", False)
     event = AuditEvent.objects.get(action="import_departments")
-    assert (event.actor, event.data["created_codes"], event.data["updated_codes"]) == (
+    assert (event.actor, event.data["created"], event.data["updated"]) == (
         superuser,
         ["330102001-squad"],
         ["330102-housing"],
@@ -199,7 +199,7 @@ def test_categories_are_created_under_their_parent_and_updated(
     updated = get_category("E0101")
     assert (updated.name, updated.is_public, updated.is_active) == ("违法搭建", False, True)
     assert list(updated.functions.values_list("code", flat=True)) == ["urban-management"]
-    assert AuditEvent.objects.get(action="import_categories").data["created_codes"] == ["E0602"]
+    assert AuditEvent.objects.get(action="import_categories").data["created"] == ["E0602"]
 
 
 def test_matter_rules_set_levels_urgency_and_duties_per_level(
@@ -271,7 +271,7 @@ def test_holidays_are_created_and_updated_and_the_calendar_follows(
     assert HolidayDate.objects.get(date=date(2027, 1, 1)).kind == HolidayKind.HOLIDAY
     assert HolidayDate.objects.get(date=date(2026, 10, 1)).name == "国庆节（改）"
     assert not current_calendar().is_working_day(date(2027, 1, 1))
-    assert AuditEvent.objects.get(action="import_holidays").data["created_dates"] == ["2027-01-01"]
+    assert AuditEvent.objects.get(action="import_holidays").data["created"] == ["2027-01-01"]
 
 
 BAD_FILES: dict[str, tuple[list[str], list[list[Any]], str]] = {
