@@ -795,11 +795,20 @@ def return_case(case_id: int, *, actor: User, reason: str) -> Case:
     return step.case
 
 
-def report_done(case_id: int, *, actor: User, note: str, photos: Sequence[PhotoUpload] = ()) -> Case:
-    """处置反馈: the task is done (with after photos); the case is handled when every task is."""
+def report_done(
+    case_id: int,
+    *,
+    actor: User,
+    note: str,
+    photos: Sequence[PhotoUpload] = (),
+    before_photos: Sequence[PhotoUpload] = (),
+) -> Case:
+    """处置反馈: the task is done, with photos after (and, if taken, before) handling; the case is
+    handled when every task is."""
     if not note.strip():
         raise CaseInputInvalid(details={"note": "say what was done"})
-    checked_photos = [(p, photo_content_type(p.content)) for p in photos]
+    checked_photos = [(p, photo_content_type(p.content), CasePhoto.Kind.BEFORE) for p in before_photos]
+    checked_photos += [(p, photo_content_type(p.content), CasePhoto.Kind.AFTER) for p in photos]
     with transaction.atomic():
         step = begin(case_id, actor, Action.REPORT_DONE)
         department = None
@@ -829,11 +838,11 @@ def report_done(case_id: int, *, actor: User, note: str, photos: Sequence[PhotoU
             department=department,
             data={"on_time": not step.case.is_overdue},
         )
-        for upload, content_type in checked_photos:
+        for upload, content_type, kind in checked_photos:
             CasePhoto.objects.create(
                 case=step.case,
                 event=event,
-                kind=CasePhoto.Kind.AFTER,
+                kind=kind,
                 image=ContentFile(upload.content, name=safe_file_name(upload.name, content_type)),
                 content_type=content_type,
                 size_bytes=len(upload.content),

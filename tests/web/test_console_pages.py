@@ -242,9 +242,10 @@ def test_sign_then_report_done_with_a_photo(world: World, settings: Any, tmp_pat
     assert snapshot(case_id) == before
 
     photo = SimpleUploadedFile("after.png", PNG, content_type="image/png")
+    before = SimpleUploadedFile("before.png", PNG, content_type="image/png")
     response = handler.post(
         f"/console/cases/{case_id}/report_done/",
-        {"panel": "inbox", "note": "cleared", "photos": [photo]},
+        {"panel": "inbox", "note": "cleared", "photos": [photo], "before_photos": [before]},
         headers=HX,
     )
     assert "Reported done." in response.content.decode()
@@ -252,8 +253,11 @@ def test_sign_then_report_done_with_a_photo(world: World, settings: Any, tmp_pat
     assert list(CaseTask.objects.filter(case_id=case_id).values_list("status", "note")) == [
         ("done", "cleared")
     ]
-    assert list(CasePhoto.objects.filter(case_id=case_id).values_list("kind", "content_type")) == [
-        ("after", "image/png")
+    assert list(
+        CasePhoto.objects.filter(case_id=case_id).order_by("id").values_list("kind", "content_type")
+    ) == [
+        ("before", "image/png"),
+        ("after", "image/png"),
     ]
     assert events(case_id)[-2:] == [
         ("sign", "dispatched", "in_progress"),

@@ -397,8 +397,10 @@ def _version(post: QueryDict) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def _photos(files: MultiValueDict[str, Any]) -> list[actions.PhotoUpload]:
-    return [actions.PhotoUpload(upload.name or "photo", upload.read()) for upload in files.getlist("photos")]
+def _photos(files: MultiValueDict[str, Any], field_name: str = "photos") -> list[actions.PhotoUpload]:
+    return [
+        actions.PhotoUpload(upload.name or "photo", upload.read()) for upload in files.getlist(field_name)
+    ]
 
 
 def perform(action: str, case_id: int, user: User, post: QueryDict, files: MultiValueDict[str, Any]) -> str:
@@ -448,7 +450,13 @@ def perform(action: str, case_id: int, user: User, post: QueryDict, files: Multi
         actions.sign_case(case_id, actor=user, note=note)
         return _("Signed.")
     if action == Action.REPORT_DONE:
-        actions.report_done(case_id, actor=user, note=note, photos=_photos(files))
+        actions.report_done(
+            case_id,
+            actor=user,
+            note=note,
+            photos=_photos(files),
+            before_photos=_photos(files, "before_photos"),
+        )
         return _("Reported done.")
     if action == Action.RETURN:
         actions.return_case(case_id, actor=user, reason=reason)
