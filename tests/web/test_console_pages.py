@@ -242,10 +242,10 @@ def test_sign_then_report_done_with_a_photo(world: World, settings: Any, tmp_pat
     assert snapshot(case_id) == before
 
     photo = SimpleUploadedFile("after.png", PNG, content_type="image/png")
-    before = SimpleUploadedFile("before.png", PNG, content_type="image/png")
+    before_photo = SimpleUploadedFile("before.png", PNG, content_type="image/png")
     response = handler.post(
         f"/console/cases/{case_id}/report_done/",
-        {"panel": "inbox", "note": "cleared", "photos": [photo], "before_photos": [before]},
+        {"panel": "inbox", "note": "cleared", "photos": [photo], "before_photos": [before_photo]},
         headers=HX,
     )
     assert "Reported done." in response.content.decode()
