@@ -114,7 +114,7 @@ def test_two_dispatchers_at_once_never_lose_an_update(world: World) -> None:
     covers the same refusal (and a real SQLite file serialises writers with IMMEDIATE).
     """
     if connection.vendor != "postgresql":
-        pytest.skip("concurrent threads need PostgreSQL (the SQLite test database is in memory)")
+        pytest.skip("concurrent threads need PostgreSQL (SQLite serialises writers)")
     case = world.report()
     world.act("clerk", case["id"], "register", {"category": "E0102"})
     version = world.case(case["id"]).version

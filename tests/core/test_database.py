@@ -47,13 +47,13 @@ def test_postgresql_runs_a_real_server_in_a_test_database(db: None) -> None:
 
 @only_sqlite
 def test_sqlite_test_connection_applies_the_settings_pragmas(db: None) -> None:
-    """pytest-django's SQLite test database lives in memory: foreign keys and timeouts still hold."""
+    """The SQLite test database is a file per test process (settings TEST NAME), set up like production."""
+    assert "memory" not in str(connection.settings_dict["NAME"])
     with connection.cursor() as cursor:
         assert pragma(cursor, "foreign_keys") == 1
         assert pragma(cursor, "busy_timeout") == 20000
         assert pragma(cursor, "synchronous") == 1  # NORMAL
-        # An in-memory database has no file to write ahead of, so SQLite keeps its journal in memory.
-        assert pragma(cursor, "journal_mode") == "memory"
+        assert pragma(cursor, "journal_mode") == "wal"
 
 
 @only_sqlite
