@@ -53,6 +53,17 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+def log_in(context: Any, user: Any, server_url: str) -> None:
+    """Log a browser context in as `user`: a test client's session, handed over as the cookie."""
+    from django.conf import settings
+    from django.test import Client
+
+    session = Client()
+    session.force_login(user)
+    cookie = session.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server_url}])
+
+
 @pytest.fixture
 def screenshot() -> Any:
     """Save a screenshot into docs/screenshots, only when GRIDGOV_SCREENSHOTS=1 (keeps the tree clean)."""
@@ -72,4 +83,4 @@ def screenshot() -> Any:
     return take
 
 
-__all__ = ["World", "world"]
+__all__ = ["World", "log_in", "world"]

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from gridgov.areas.actions import AreaRow, upsert_areas
 from gridgov.areas.models import BoundarySource
@@ -15,7 +13,7 @@ from gridgov.cases import actions
 from gridgov.cases.models import OPEN_STATUSES, Case
 from gridgov.core.area_codes import Level
 from tests.cases.conftest import World
-from tests.web.conftest import SCREENSHOTS
+from tests.web.conftest import SCREENSHOTS, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,19 +87,9 @@ def town(world: World, settings: Any) -> World:
 
 @pytest.fixture
 def cockpit(browser: Any, live_server: Any, town: World) -> Iterator[Any]:
-    """The leader's cockpit on a 1280×800 screen, logged in with the session of a test client."""
-    client = Client()
-    client.force_login(town.users["leader"])
+    """The leader's cockpit on a 1280×800 screen, logged in."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    log_in(context, town.users["leader"], live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{live_server.url}/cockpit/")

@@ -5,7 +5,6 @@ import uuid
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from gridgov.cases import actions as case_actions
 from gridgov.cases.models import Case
@@ -13,16 +12,14 @@ from gridgov.gridwork import actions
 from gridgov.gridwork.models import HouseholdVisit, Patrol, PatrolPoint
 from tests.cases.conftest import GRID_A, World
 from tests.gridwork.conftest import GPS_IN_GRID_A, IN_GRID_A
+from tests.web.conftest import log_in as log_context_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def log_in(page: Any, world: World, live_server: Any, name: str = "grid_worker") -> None:
-    """The session of the world's logged-in test client, handed to the browser as its cookie."""
-    session = world.client(name).cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
-    )
+    """Log the page in as one of the world's users."""
+    log_context_in(page.context, world.users[name], live_server.url)
 
 
 def allow_gps(page: Any, live_server: Any, lon: float, lat: float, accuracy: float = 8) -> None:

@@ -32,6 +32,7 @@ from gridgov.web.pages import leader as leader_page
 from tests.cases.conftest import GRID_A, GRID_C, World, square
 from tests.cases.conftest import world as world_fixture  # noqa: F401 (pytest finds it by its name, "world")
 from tests.evaluation.conftest import STREET, Town, local, november, town  # noqa: F401 (fixtures, found by their names)
+from tests.web.conftest import log_in
 
 HX = {"HX-Request": "true"}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -658,17 +659,7 @@ def test_a_leader_approves_an_extension_in_the_browser(
     )
     old_due = Case.objects.get(pk=case_id).due_at
     assert old_due is not None
-    session = Client()
-    session.force_login(world.users["leader"])
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    log_in(page.context, world.users["leader"], live_server.url)
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server.url}/leader/")
     assert page.locator("#tab-extensions").get_attribute("aria-current") == "page"

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from gridgov.cases.lifecycle import OPEN
 from gridgov.cases.models import Case, CaseEvent
 from tests.cases.conftest import GRID_A, World
+from tests.web.conftest import log_in
+from tests.web.test_resident_browser import click_on_map
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,17 +40,7 @@ class Roles:
         viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
         context = self.browser.new_context(viewport=viewport, locale="zh-CN")
         self.contexts.append(context)
-        session = Client()
-        session.force_login(self.world.users[role])
-        context.add_cookies(
-            [
-                {
-                    "name": settings.SESSION_COOKIE_NAME,
-                    "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
-                    "url": self.url,
-                }
-            ]
-        )
+        log_in(context, self.world.users[role], self.url)
         page = context.new_page()
         page.set_default_timeout(10_000)
         self.pages[role] = page
@@ -70,15 +60,6 @@ def roles(browser: Any, live_server: Any, world: World) -> Iterator[Roles]:
 
 def actions_of(case: Case) -> list[str]:
     return list(CaseEvent.objects.filter(case=case).order_by("id").values_list("action", flat=True))
-
-
-def click_on_map(page: Any, lon: float, lat: float) -> None:
-    point = page.evaluate(
-        "([lat, lon]) => { const p = window.gridgovReportMap.latLngToContainerPoint([lat, lon]);"
-        " return {x: p.x, y: p.y}; }",
-        [lat, lon],
-    )
-    page.locator("#report-map").click(position=point)
 
 
 def row_action(page: Any, case: Case, button: str) -> None:
