@@ -341,7 +341,7 @@
     if (!map) { return; }
     if (feedLayer) { map.removeLayer(feedLayer); }
     feedLayer = window.GridgovMap.cases(map, state.feed.slice(0, FEED_KEEP).map(function (item) {
-      return { lon: item.lon, lat: item.lat, light: item.light, label: item.number + " " + item.title, url: item.url };
+      return { lon: item.lon, lat: item.lat, light: item.light, label: item.number + " " + item.title, url: caseUrl(item) };
     }));
   }
 
@@ -372,7 +372,10 @@
 
   var stream = null;
 
-  // The API's feed items carry only the ISO time; the page's own ones carry it already formatted.
+  // Feed items come from the page, the stream and the API; all carry the id and the ISO time, so
+  // the link and the Beijing time shown are derived from those two, whichever source it was.
+  function caseUrl(item) { return "/console/cases/" + item.id + "/"; }
+
   function beijingTime(iso) {
     var parts = {};
     new Intl.DateTimeFormat("en-GB", {
@@ -387,10 +390,10 @@
     entry.className = "light-" + (item.light || "none") + (fresh ? " fresh" : "");
     var time = document.createElement("time");
     time.dateTime = item.reported_at;
-    time.textContent = item.date && item.time ? item.date + " " + item.time : beijingTime(item.reported_at);
+    time.textContent = beijingTime(item.reported_at);
     var number = document.createElement("a");
     number.className = "number";
-    number.href = item.url || ("/console/cases/" + item.id + "/");
+    number.href = caseUrl(item);
     number.textContent = item.number;
     var title = document.createElement("span");
     title.className = "title";
