@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "gridgov.catalogue",
     "gridgov.notifications",
     "gridgov.deadlines",
+    "gridgov.intelligence",
     "gridgov.cases",
     "gridgov.gridwork",
     "gridgov.open311",
@@ -185,6 +186,12 @@ GRIDGOV_MAP_TILE_ATTRIBUTION = os.environ.get("GRIDGOV_MAP_TILE_ATTRIBUTION", ""
 GRIDGOV_MAP_TILE_MAX_ZOOM = int(os.environ.get("GRIDGOV_MAP_TILE_MAX_ZOOM", "18"))
 # Where the public reference data sets live (admin divisions, boundaries, messages).
 GRIDGOV_SHARED_DATA = Path(os.environ.get("GRIDGOV_SHARED_DATA", BASE_DIR.parent / "shared" / "data"))
+
+# Intelligence (docs/intelligence.md): trained classifier files live here, one file per version.
+GRIDGOV_MODEL_DIR = Path(os.environ.get("GRIDGOV_MODEL_DIR", BASE_DIR / "var" / "models"))
+# A reported case whose predicted class has at least this calibrated confidence is registered and
+# dispatched without a person; below it the dispatcher sees the top suggestions. 1.01 turns it off.
+GRIDGOV_AUTO_DISPATCH_CONFIDENCE = float(os.environ.get("GRIDGOV_AUTO_DISPATCH_CONFIDENCE", "0.9"))
 
 LOGGING = {
     "version": 1,

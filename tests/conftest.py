@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -22,6 +23,13 @@ def english_outside_requests() -> Iterator[None]:
     tests of the Chinese texts switch with translation.override("zh-hans")."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def no_trained_model(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test starts without a classifier (a model trained in var/models by the demo must not
+    route the tests' cases); tests that want one train it into this empty folder."""
+    settings.GRIDGOV_MODEL_DIR = tmp_path_factory.mktemp("models")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ writes anything, so the case stays exactly as it was.
 """
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,13 +44,22 @@ from gridgov.cases.models import (
     CaseTask,
     Light,
 )
-from gridgov.cases.queries import cases_for, roles_on_case, visible_duplicates_of
+from gridgov.cases.queries import (
+    cases_for,
+    message_class_category,
+    message_class_of,
+    message_class_of_department,
+    roles_on_case,
+    visible_duplicates_of,
+)
 from gridgov.catalogue.models import CaseCategory, Department
 from gridgov.catalogue.queries import rule_for
 from gridgov.core.area_codes import Level, ancestor_codes
 from gridgov.core.clock import now, to_local
 from gridgov.core.crypto import encrypt_text, mask_contact
 from gridgov.deadlines.actions import cancel_deadlines, schedule_deadline
+from gridgov.intelligence import interface as intelligence
+from gridgov.intelligence.actions import record_labelled_example
 from gridgov.notifications.actions import notify_users, publish_event
 
 SUBJECT = "cases.case"
@@ -146,6 +156,8 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
         existing = Case.objects.filter(source=source, idempotency_key=report.idempotency_key).first()
         if existing is not None:
             return ReportResult(existing, False, [])
+    # Classified outside the transaction: the model is pure CPU and never needs the row lock.
+    suggestion = intelligence.suggest_class(message_text(title, report.description))
 
     moment = now()
     try:
@@ -188,10 +200,19 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
                 reporter_contact_digest="" if report.is_anonymous else phone_digest(report.reporter_contact),
                 is_anonymous=report.is_anonymous,
                 idempotency_key=report.idempotency_key,
+                class_suggestion=suggestion.as_data() if suggestion else {},
+                model_version=suggestion.model_version if suggestion else "",
                 reported_at=moment,
                 updated_at=moment,
             )
-            event = record_event(case, Action.REPORT, "", CaseStatus.REPORTED, actor, data={"source": source})
+            event = record_event(
+                case,
+                Action.REPORT,
+                "",
+                CaseStatus.REPORTED,
+                actor,
+                data={"source": source, **({"suggestion": suggestion.as_data()} if suggestion else {})},
+            )
             for upload, content_type in photos:
                 CasePhoto.objects.create(
                     case=case,
@@ -204,6 +225,8 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
             if source in TRUSTED_SOURCES:
                 _register(case, actor, note="trusted source: registered at once", category=category)
             publish_after_commit("case.reported", case)
+            if suggestion is not None and category is None:
+                auto_dispatch(case, suggestion)
     except IntegrityError:
         # Two retries raced past the check above: the unique (source, key) let one in.
         existing = Case.objects.filter(source=source, idempotency_key=report.idempotency_key).first()
@@ -439,8 +462,31 @@ def actor_task(case: Case, actor: User | None, statuses: Iterable[str]) -> CaseT
 
 
 def _register(
-    case: Case, actor: User | None, *, note: str = "", category: CaseCategory | None = None
+    case: Case,
+    actor: User | None,
+    *,
+    note: str = "",
+    category: CaseCategory | None = None,
+    data: dict[str, Any] | None = None,
 ) -> None:
+    level = _categorise(case, category)
+    from_status = case.status
+    case.status = CaseStatus.REGISTERED
+    case.registered_at = now()
+    save(case, "status", "category", "level", "handling_area", "registered_at")
+    record_event(
+        case,
+        Action.REGISTER,
+        from_status,
+        case.status,
+        actor,
+        note=note,
+        data={"level": level, **(data or {})},
+    )
+
+
+def _categorise(case: Case, category: CaseCategory | None) -> str:
+    """Set the category (when given) and the level and area that will handle the case."""
     if category is not None:
         case.category = category
     rule = rule_for(case.category)
@@ -448,11 +494,7 @@ def _register(
     level = routing.start_level(rule.normal_level, area_level)
     case.level = level
     case.handling_area = handling_area_at(case.area, level) if case.area_id else case.handling_area
-    from_status = case.status
-    case.status = CaseStatus.REGISTERED
-    case.registered_at = now()
-    save(case, "status", "category", "level", "handling_area", "registered_at")
-    record_event(case, Action.REGISTER, from_status, case.status, actor, note=note, data={"level": level})
+    return level
 
 
 def handling_area_at(area: Area | None, level: str) -> Area | None:
@@ -508,6 +550,8 @@ def register_case(
             step.case.is_urgent = is_urgent
             save(step.case, "is_urgent")
         _register(step.case, actor, note=note, category=category)
+        if category is not None:
+            learn_class(step.case, message_class_of(category), actor)
         publish_after_commit("case.registered", step.case)
     return step.case
 
@@ -536,25 +580,123 @@ def merge_case(case_id: int, *, into_case_id: int, actor: User, note: str = "") 
         target = cases_for(actor).select_for_update().filter(pk=into_case_id).first()
         if target is None or target.status not in lifecycle.OPEN or target.merged_into_id is not None:
             raise CaseInputInvalid(details={"into": "the target must be an open case you can see"})
-        step.case.status = CaseStatus.MERGED
-        step.case.merged_into = target
-        step.case.closed_at = now()
-        save(step.case, "status", "merged_into", "closed_at")
+        _merge_into(step, target, actor, note=note)
+    return step.case
+
+
+def _merge_into(
+    step: Step, target: Case, actor: User, *, note: str, extra: dict[str, Any] | None = None
+) -> None:
+    step.case.status = CaseStatus.MERGED
+    step.case.merged_into = target
+    step.case.closed_at = now()
+    save(step.case, "status", "merged_into", "closed_at")
+    record_event(
+        step.case,
+        Action.MERGE,
+        step.from_status,
+        step.case.status,
+        actor,
+        note=note,
+        data={"into": target.number, **(extra or {})},
+    )
+    target.me_too_count += 1 + step.case.me_too_count
+    save(target, "me_too_count")
+    record_event(
+        target, Action.ME_TOO, target.status, target.status, actor, data={"merged": step.case.number}
+    )
+
+
+@dataclass
+class CoordinatedResult:
+    lead: Case
+    merged: list[Case]
+    related: list[Case]  # already with a department: they keep their course, linked in the lead
+
+
+def coordinate_cases(
+    case_ids: Sequence[int], *, actor: User, title: str, note: str = "", hot_issue: str = ""
+) -> CoordinatedResult:
+    """从办好一件到办好一类: turn the cases of one hot issue into one coordinated case.
+
+    A new lead case (source hot_issue) is filed in the members' deepest common area, registered
+    with their most frequent category, and every member still before dispatch is merged into it;
+    members already with a department keep their course and are listed on the lead.
+    """
+    ids = sorted(set(case_ids))
+    title = title.strip()
+    if len(ids) < 2:
+        raise CaseInputInvalid(details={"cases": "choose at least two cases"})
+    if not title or len(title) > 200:
+        raise CaseInputInvalid(details={"title": "1 to 200 characters"})
+    with transaction.atomic():
+        members = list(
+            cases_for(actor)
+            .select_for_update()
+            .filter(pk__in=ids, status__in=lifecycle.OPEN, merged_into__isnull=True)
+            .order_by("reported_at", "id")
+        )
+        if len(members) != len(ids):
+            raise CaseInputInvalid(details={"cases": "every case must be open and one you can see"})
+        mergeable = [c for c in members if c.status in (CaseStatus.REPORTED, CaseStatus.REGISTERED)]
+        area = _common_area([c.area_id for c in members if c.area_id])
+        categories = Counter(c.category_id for c in members if c.category_id is not None)
+        category = CaseCategory.objects.get(pk=categories.most_common(1)[0][0]) if categories else None
+        moment = now()
+        lead = Case.objects.create(
+            number=next_case_number(area.code if area else "", moment),
+            title=title,
+            description="\n".join(
+                [note.strip(), *(f"{c.number} {c.title}" for c in members)]
+                if note.strip()
+                else [f"{c.number} {c.title}" for c in members]
+            ),
+            source=CaseSource.HOT_ISSUE,
+            category=category,
+            area=area,
+            level=routing.start_level("grid", area.level if area else "district"),
+            handling_area=area,
+            reported_at=moment,
+            updated_at=moment,
+        )
+        numbers = [c.number for c in members]
         record_event(
-            step.case,
-            Action.MERGE,
-            step.from_status,
-            step.case.status,
+            lead,
+            Action.REPORT,
+            "",
+            CaseStatus.REPORTED,
             actor,
             note=note,
-            data={"into": target.number},
+            data={"source": CaseSource.HOT_ISSUE, "hot_issue": hot_issue[:200], "members": numbers},
         )
-        target.me_too_count += 1 + step.case.me_too_count
-        save(target, "me_too_count")
-        record_event(
-            target, Action.ME_TOO, target.status, target.status, actor, data={"merged": step.case.number}
-        )
-    return step.case
+        if category is not None:
+            _register(lead, actor, note="coordinated hot issue", category=category)
+        for member in mergeable:
+            roles = roles_on_case(actor, member)
+            transition = lifecycle.check_transition(Action.MERGE, member.status, roles)
+            _merge_into(
+                Step(member, roles, transition, member.status),
+                lead,
+                actor,
+                note=note,
+                extra={"hot_issue": hot_issue[:200]},
+            )
+        publish_after_commit("case.reported", lead)
+    related = [c for c in members if c not in mergeable]
+    return CoordinatedResult(lead, mergeable, related)
+
+
+def _common_area(codes: Sequence[str]) -> Area | None:
+    """The deepest area that contains every one of `codes` (an area contains itself)."""
+    if not codes:
+        return None
+    chains = [[*ancestor_codes(code), code] for code in codes]
+    common = [code for code in chains[0] if all(code in chain for chain in chains[1:])]
+    for code in reversed(common):
+        area = Area.objects.filter(pk=code).first()
+        if area is not None:
+            return area
+    return None
 
 
 def add_me_too(case_id: int, *, actor: User, note: str = "") -> Case:
@@ -590,6 +732,67 @@ def handle_locally(case_id: int, *, actor: User, note: str = "", expected_versio
         save(step.case, "status", "dispatched_at", *CLOCK_FIELDS)
         record_event(step.case, Action.HANDLE_LOCALLY, step.from_status, step.case.status, actor, note=note)
     return step.case
+
+
+# ── routing by the message classifier (智能分拨) ─────────────────────────────────────────────
+
+
+def message_text(title: str, description: str) -> str:
+    """What the classifier reads of a case: the title, and the description on the next line."""
+    return "\n".join(part for part in (title.strip(), description.strip()) if part)
+
+
+def learn_class(case: Case, label: str, actor: User | None) -> None:
+    """Keep a person's class decision on a message as a labelled example (active learning)."""
+    if label:
+        record_labelled_example(
+            text=message_text(case.title, case.description),
+            label=label,
+            suggestion=case.class_suggestion,
+            case_id=case.pk,
+            case_number=case.number,
+            actor=actor,
+        )
+
+
+class _NotDispatchable(Exception):
+    """No department serves the case for the suggested class: leave it to the dispatcher."""
+
+
+def auto_dispatch(case: Case, suggestion: intelligence.Suggestion) -> bool:
+    """Register and dispatch a new case by itself when the classifier is confident enough.
+
+    Runs inside report_case's transaction. Below GRIDGOV_AUTO_DISPATCH_CONFIDENCE, with no category
+    for the class, or with no department serving the area for it, nothing changes and the case
+    waits for the clerk and dispatcher with the suggestion shown.
+    """
+    if suggestion.confidence < float(settings.GRIDGOV_AUTO_DISPATCH_CONFIDENCE):
+        return False
+    category = message_class_category(suggestion.label)
+    if category is None:
+        return False
+    auto = {
+        "auto": True,
+        "model_version": suggestion.model_version,
+        "confidence": suggestion.as_data()["confidence"],
+    }
+    try:
+        with transaction.atomic():
+            if case.status == CaseStatus.REPORTED:
+                _register(case, None, note="auto: classified", category=category, data=auto)
+            elif case.category_id is None:
+                # A trusted source was registered at once, without a category: give it the class.
+                _categorise(case, category)
+                save(case, "category", "level", "handling_area")
+            proposal = propose_dispatch(case)
+            if len(proposal.department_ids) != 1:
+                raise _NotDispatchable
+            departments = _departments(proposal.department_ids)
+            _send_and_record(case, departments, proposal, case.status, None, note="", extra=auto)
+    except _NotDispatchable:
+        case.refresh_from_db()
+        return False
+    return True
 
 
 def propose_dispatch(case: Case) -> routing.Proposal:
@@ -673,31 +876,44 @@ def dispatch_case(
                 }
             )
         departments = _departments(chosen)
-        send_to_departments(step.case, departments, whistle=False)
-        overridden = list(proposal.department_ids) != chosen
-        record_event(
-            step.case,
-            Action.DISPATCH,
-            step.from_status,
-            step.case.status,
-            actor,
-            note=note,
-            department=departments[0],
-            data={
-                "proposal": list(proposal.department_ids),
-                "overridden": overridden,
-                "due_at": step.case.due_at.isoformat() if step.case.due_at else None,
-            },
-        )
-        notify(
-            department_users(chosen),
-            step.case,
-            kind="new_task",
-            title=f"新任务 {step.case.number}",
-            dedupe="dispatch",
-        )
-        publish_after_commit("case.dispatched", step.case, {"departments": chosen})
+        _send_and_record(step.case, departments, proposal, step.from_status, actor, note=note)
+        if list(proposal.department_ids) != chosen:
+            # Sending a message to another department corrects its class when that department
+            # answers for exactly one class (教育局 → 教育文体).
+            learn_class(step.case, message_class_of_department(departments[0]), actor)
     return step.case
+
+
+def _send_and_record(
+    case: Case,
+    departments: Sequence[Department],
+    proposal: routing.Proposal,
+    from_status: str,
+    actor: User | None,
+    *,
+    note: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The dispatch itself, shared by the dispatcher's dispatch and the automatic one."""
+    send_to_departments(case, departments, whistle=False)
+    chosen = [department.pk for department in departments]
+    record_event(
+        case,
+        Action.DISPATCH,
+        from_status,
+        case.status,
+        actor,
+        note=note,
+        department=departments[0],
+        data={
+            "proposal": list(proposal.department_ids),
+            "overridden": list(proposal.department_ids) != chosen,
+            "due_at": case.due_at.isoformat() if case.due_at else None,
+            **(extra or {}),
+        },
+    )
+    notify(department_users(chosen), case, kind="new_task", title=f"新任务 {case.number}", dedupe="dispatch")
+    publish_after_commit("case.dispatched", case, {"departments": chosen})
 
 
 def whistle_case(

@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from gridgov.accounts.models import User
-from gridgov.cases import actions, lifecycle
+from gridgov.cases import actions, intake, lifecycle
 from gridgov.cases.models import Case, CaseEvent, CaseRequest, CaseTask
 from gridgov.cases.queries import (
     CaseFilters,
@@ -43,6 +43,10 @@ from gridgov.cases.schemas import (
     RegisterIn,
     ReportOut,
     RequestOut,
+    SentenceFileIn,
+    SentenceIn,
+    SentenceIncompleteOut,
+    SentenceOut,
     SuperviseIn,
     SuspensionIn,
     TaskOut,
@@ -158,6 +162,38 @@ def _report_fields(data: CaseReportIn) -> dict[str, Any]:
 def _report_out(result: actions.ReportResult) -> ReportOut:
     # Nested cases are read from the rows, through CaseOut's resolvers.
     return ReportOut.from_orm(result)
+
+
+# ── one-sentence intake (一句话办事); before "/{case_id}", which would take "/sentence" ────────
+
+
+@router.post("/sentence", response=SentenceOut, summary="Understand one sentence (nothing is written)")
+def understand_sentence(request: HttpRequest, data: SentenceIn) -> SentenceOut:
+    result = intake.understand_sentence(data.text, actor=user_of(request), answers=data.answers)
+    return SentenceOut(**intake.describe(result))
+
+
+@router.post(
+    "/sentence/file",
+    response={201: ReportOut, 200: ReportOut, 422: SentenceIncompleteOut},
+    summary="File one sentence as a case, or 422 with the question to ask first",
+)
+def file_sentence(request: HttpRequest, data: SentenceFileIn) -> Status[Any]:
+    result = intake.file_sentence(
+        data.text,
+        actor=user_of(request),
+        answers=data.answers,
+        reporter_name=data.reporter_name,
+        reporter_contact=data.reporter_contact,
+        is_anonymous=data.is_anonymous,
+        idempotency_key=data.idempotency_key,
+        file_question=data.file_question,
+    )
+    if isinstance(result, intake.SentenceResult):
+        details = intake.describe(result)
+        message = result.question or result.reply or ""
+        return Status(422, {"code": "sentence_incomplete", "message": message, "details": details})
+    return Status(201 if result.created else 200, _report_out(result))
 
 
 @router.get("/{case_id}", response=CaseDetailOut, summary="One case with its tasks and timeline")

@@ -51,6 +51,7 @@ class CaseSource(models.TextChoices):
     DRONE = "drone", _("drone")  # 无人机
     TRANSFER = "transfer", _("transfer from a higher level")  # 上级交办
     OPEN311 = "open311", _("Open311 client")
+    HOT_ISSUE = "hot_issue", _("hot issue (coordinated case)")  # 热点问题并案：办好一类事
 
 
 class HandlingLevel(models.TextChoices):
@@ -140,6 +141,10 @@ class Case(models.Model):
         related_name="duplicates",
     )
     me_too_count = models.PositiveIntegerField(_("me too"), default=0)
+    # What the message classifier proposed at intake (label, confidence, top classes) and the
+    # version of the model that proposed it, so every suggestion can be traced and re-measured.
+    class_suggestion = models.JSONField(_("class suggestion"), default=dict, blank=True)
+    model_version = models.CharField(_("model version"), max_length=40, blank=True)
 
     # The running limit of the current step and its light (time limits live in deadline rows too).
     limit_started_at = models.DateTimeField(_("limit started at"), null=True, blank=True)

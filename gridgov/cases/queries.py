@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import cos, radians
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -11,10 +10,13 @@ from django.db.models import F, Q, QuerySet
 
 from gridgov.accounts.models import Membership, Role, User
 from gridgov.accounts.queries import get_scope
+from gridgov.accounts.scope import code_prefix_q
 from gridgov.cases.errors import CaseNotFound
 from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseRequest, CaseStatus, CaseTask, Light
-from gridgov.core.area_codes import scope_prefix
+from gridgov.catalogue.models import CaseCategory, CategoryScheme, Department
+from gridgov.core.area_codes import Level, ancestor_codes, level_of, scope_prefix
 from gridgov.core.clock import now
+from gridgov.intelligence import interface as intelligence
 
 AREA_ROLES = frozenset(Role) - {Role.RESIDENT, Role.DEPARTMENT_HANDLER}
 
@@ -167,33 +169,75 @@ def find_duplicates(
     radius_m: float | None = None,
     window: timedelta | None = None,
     limit: int = 5,
+    text: str = "",
+    area_code: str | None = None,
 ) -> list[Case]:
-    """Open cases of the same category within `radius_m` metres and `window` before the report
-    (defaults: settings GRIDGOV_DUPLICATE_RADIUS_M and GRIDGOV_DUPLICATE_WINDOW_DAYS)."""
-    if category_id is None or lon is None or lat is None:
-        return []
+    """Open cases within `window` before the report that are probably the same problem: of the
+    same category within `radius_m` metres, or, by meaning, whose title and description read alike
+    (text similarity at least DUPLICATE_TEXT_THRESHOLD) near the point or in the same community.
+
+    Defaults: settings GRIDGOV_DUPLICATE_RADIUS_M and GRIDGOV_DUPLICATE_WINDOW_DAYS. Best first:
+    the most similar text, then the nearest.
+    """
     radius_m = radius_m if radius_m is not None else float(settings.GRIDGOV_DUPLICATE_RADIUS_M)
     window = window if window is not None else timedelta(days=float(settings.GRIDGOV_DUPLICATE_WINDOW_DAYS))
-    lat_degrees = radius_m / 111_320.0
-    lon_degrees = radius_m / (111_320.0 * max(cos(radians(lat)), 0.01))
+    has_point = lon is not None and lat is not None
+    near = Q()
+    if has_point:
+        lat_degrees = radius_m / 111_320.0
+        lon_degrees = radius_m / (111_320.0 * max(cos(radians(lat)), 0.01))  # type: ignore[arg-type]
+        near = Q(
+            lon__range=(lon - lon_degrees, lon + lon_degrees),  # type: ignore[operator]
+            lat__range=(lat - lat_degrees, lat + lat_degrees),  # type: ignore[operator]
+        )
+    where = Q()
+    if category_id is not None and has_point:
+        where |= Q(category_id=category_id) & near
+    if text.strip():
+        if has_point:
+            where |= near
+        if area_code:
+            # Any category in the community the report was located in (the area itself above it).
+            where |= code_prefix_q("area__code", scope_prefix(community_of(area_code)))
+    if not where:
+        return []
     candidates = Case.objects.filter(
-        category_id=category_id,
+        where,
         status__in=OPEN_STATUSES,
         merged_into__isnull=True,
         reported_at__gte=reported_at - window,
         reported_at__lte=reported_at,
-        lon__range=(lon - lon_degrees, lon + lon_degrees),
-        lat__range=(lat - lat_degrees, lat + lat_degrees),
-    )
+    ).order_by("-reported_at", "-id")
     if exclude_id is not None:
         candidates = candidates.exclude(pk=exclude_id)
-    scored: list[tuple[float, Any]] = []
-    for case in candidates[:200]:
-        metres = distance_m(lon, lat, case.lon, case.lat)  # type: ignore[arg-type]
-        if metres <= radius_m:
-            scored.append((metres, case))
-    scored.sort(key=lambda pair: (pair[0], pair[1].pk))
-    return [case for _metres, case in scored[:limit]]
+    rows = list(candidates[:200])
+    similarities = (
+        intelligence.text_similarity(text, [f"{c.title}\n{c.description}" for c in rows])
+        if text.strip()
+        else [0.0] * len(rows)
+    )
+    scored: list[tuple[float, float, int, Case]] = []
+    for case, similarity in zip(rows, similarities, strict=True):
+        metres = (
+            distance_m(lon, lat, case.lon, case.lat)  # type: ignore[arg-type]
+            if has_point and case.lon is not None and case.lat is not None
+            else None
+        )
+        near_enough = metres is not None and metres <= radius_m
+        same_category = category_id is not None and case.category_id == category_id
+        same_meaning = similarity >= intelligence.DUPLICATE_TEXT_THRESHOLD and (
+            near_enough or metres is None or not has_point
+        )
+        if (same_category and near_enough) or same_meaning:
+            scored.append((-similarity, metres if metres is not None else radius_m, case.pk, case))
+    scored.sort(key=lambda entry: entry[:3])
+    return [entry[3] for entry in scored[:limit]]
+
+
+def community_of(area_code: str) -> str:
+    """The code of the community containing `area_code` (a grid's parent), else the code itself."""
+    codes = [*ancestor_codes(area_code), area_code]
+    return next((code for code in reversed(codes) if level_of(code) == Level.COMMUNITY), area_code)
 
 
 def visible_duplicates_of(user: User | AnonymousUser | None, case: Case) -> list[Case]:
@@ -207,6 +251,8 @@ def visible_duplicates_of(user: User | AnonymousUser | None, case: Case) -> list
         lat=case.lat,
         reported_at=case.reported_at,
         exclude_id=case.pk,
+        text=f"{case.title}\n{case.description}",
+        area_code=case.area_id,
     )
     visible = set(cases_for(user).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
     return [c for c in found if c.pk in visible]
@@ -291,3 +337,121 @@ def pending_requests_of(case: Case) -> dict[str, CaseRequest]:
     """The undecided requests of a case the caller already may read, by kind (one of each at most)."""
     requests = case.requests.filter(status=CaseRequest.Status.PENDING).select_related("requested_by")
     return {request.kind: request for request in requests.order_by("-requested_at", "-id")}
+
+
+# ── the message classifier's view of a case (智能分拨) ─────────────────────────────────────────
+
+
+def message_class_category(label: str) -> CaseCategory | None:
+    """The first-level citizen-message category named like the classifier's label (M01 城乡建设)."""
+    return CaseCategory.objects.filter(
+        scheme=CategoryScheme.CITIZEN_MESSAGE, depth=1, name=label, is_active=True
+    ).first()
+
+
+def message_class_of(category: CaseCategory | None) -> str:
+    """The first-level message class a category belongs to, "" for urban (事件/部件) categories."""
+    while category is not None and category.scheme == CategoryScheme.CITIZEN_MESSAGE:
+        if category.parent_id is None:
+            return category.name
+        category = category.parent
+    return ""
+
+
+def message_class_of_department(department: Department) -> str:
+    """The one first-level message class whose responsible function the department has, if one."""
+    if department.function_id is None:
+        return ""
+    names = list(
+        CaseCategory.objects.filter(
+            scheme=CategoryScheme.CITIZEN_MESSAGE, depth=1, functions=department.function_id
+        ).values_list("name", flat=True)[:2]
+    )
+    return names[0] if len(names) == 1 else ""
+
+
+@dataclass(frozen=True)
+class SuggestedClass:
+    label: str
+    confidence: float
+    category_code: str  # "" when the catalogue has no message class of that name
+    department: str
+
+
+def suggested_classes(case: Case) -> list[SuggestedClass]:
+    """The top classes the classifier proposed at intake, each with its category and department."""
+    top = (case.class_suggestion or {}).get("top") or []
+    codes = dict(
+        CaseCategory.objects.filter(
+            scheme=CategoryScheme.CITIZEN_MESSAGE, depth=1, name__in=[label for label, _p in top]
+        ).values_list("name", "code")
+    )
+    return [
+        SuggestedClass(label, float(probability), codes.get(label, ""), intelligence.department_for(label))
+        for label, probability in top
+    ]
+
+
+# ── hot issues (热点问题) among the cases a user can see ─────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class HotIssueCases:
+    issue: intelligence.HotIssue
+    cases: list[Case]  # the members, oldest first
+
+    @property
+    def open_cases(self) -> list[Case]:
+        return [c for c in self.cases if c.status in OPEN_STATUSES and c.merged_into_id is None]
+
+
+# Clustering is quadratic in the worst case: the most recent cases of the window are enough to
+# see what is hot now (a district at 1,000 reports a day fills a 3-day window).
+HOT_ISSUE_CASE_LIMIT = 3000
+
+
+def hot_issues_for(
+    user: User | AnonymousUser,
+    *,
+    within: str | None = None,
+    days: float = 7,
+    top: int = 10,
+    min_cases: int = 3,
+) -> list[HotIssueCases]:
+    """The hottest issues among the cases `user` can see (in the area `within`, when given),
+    reported in the last `days` days.
+
+    Cases already merged count through the case they were merged into (its "me too"), voided
+    ones not at all. Each case is one message: title and description, its reporter (or contact
+    digest), its "me too" count as likes, its address or grid as the known place.
+    """
+    since = now() - timedelta(days=days)
+    visible = cases_for(user)
+    if within:
+        visible = visible.filter(code_prefix_q("area__code", scope_prefix(within)))
+    rows = list(
+        visible.filter(reported_at__gte=since, merged_into__isnull=True)
+        .exclude(status=CaseStatus.VOIDED)
+        .select_related("area")
+        .order_by("-reported_at", "-id")[:HOT_ISSUE_CASE_LIMIT]
+    )
+    by_id = {str(c.pk): c for c in rows}
+    messages = [
+        intelligence.HotMessage(
+            id=str(c.pk),
+            title=c.title,
+            body=c.description,
+            created_at=c.reported_at,
+            reporter=str(c.reporter_id or c.reporter_contact_digest or f"case-{c.pk}"),
+            likes=c.me_too_count,
+            place=c.address or (c.area.name if c.area else ""),
+        )
+        for c in rows
+    ]
+    issues = intelligence.find_hot_issues(messages, now=now(), window_days=days, min_messages=min_cases)
+    return [
+        HotIssueCases(
+            issue, sorted((by_id[i] for i in issue.message_ids), key=lambda c: (c.reported_at, c.pk))
+        )
+        for issue in issues[:top]
+    ]

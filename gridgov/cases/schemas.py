@@ -211,3 +211,86 @@ class RequestOut(Schema):
 class MeTooOut(Schema):
     number: str
     me_too_count: int
+
+
+# ── one-sentence intake (一句话办事, gridgov/cases/intake.py) ─────────────────────────────────
+
+
+class SentenceIn(Schema):
+    text: str
+    # The resident's answers to the questions asked so far, oldest first.
+    answers: list[str] = []
+
+
+class SentenceFileIn(SentenceIn):
+    reporter_name: str = ""
+    reporter_contact: str = ""
+    is_anonymous: bool = False
+    idempotency_key: str = ""
+    # File a question (咨询) as a message anyway; problems and service requests need no flag.
+    file_question: bool = False
+
+
+class SentenceAreaStepOut(Schema):
+    code: str
+    name: str
+    level: str
+
+
+class SentenceAreaOut(SentenceAreaStepOut):
+    parent: str | None
+    path: list[SentenceAreaStepOut]
+
+
+class SentenceCategoryOut(Schema):
+    code: str
+    name: str
+
+
+class SentenceSuggestionOut(Schema):
+    label: str
+    confidence: float
+    model_version: str
+    category: str | None
+
+
+class SentenceOut(Schema):
+    """What the sentence was understood to say; `ready` or one `question` to ask."""
+
+    sentence: str
+    answers: list[str]
+    kind: str  # problem | service | question
+    kind_label: str
+    kind_cue: str | None
+    kind_rule: str
+    phrase: str
+    duration: str | None
+    street: str | None
+    community: str | None
+    estate: str | None
+    road: str | None
+    building: str | None
+    unit: str | None
+    room: str | None
+    floor: str | None
+    area: SentenceAreaOut | None
+    candidates: list[SentenceAreaOut]
+    place: str
+    category: SentenceCategoryOut | None
+    suggestion: SentenceSuggestionOut | None
+    missing: list[str]
+    question_code: str | None
+    question: str | None
+    ready: bool
+    reply: str | None
+    notes: list[str]
+    title: str
+    address: str
+
+
+class SentenceIncompleteOut(Schema):
+    """422 from /sentence/file: the error shape, with the question and the parse in `details`."""
+
+    code: str
+    message: str
+    details: SentenceOut

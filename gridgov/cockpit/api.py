@@ -7,6 +7,7 @@ answers 404 `cockpit_area_not_found`. docs/cockpit.md defines every figure.
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from gridgov.accounts.models import User
 from gridgov.accounts.queries import get_scope
 from gridgov.areas.models import Area
 from gridgov.cockpit import queries
@@ -20,6 +21,9 @@ from gridgov.cockpit.schemas import (
     DayOut,
     FeedItemOut,
     FeedOut,
+    HotIssueCaseOut,
+    HotIssueOut,
+    HotIssuesOut,
     HotSpotOut,
     HotSpotsOut,
     OverviewOut,
@@ -50,6 +54,11 @@ class FeedQuery(AreaQuery):
 
 class LimitQuery(AreaQuery):
     limit: int = Field(10, ge=1, le=50)
+
+
+class HotIssuesQuery(AreaQuery):
+    days: int = Field(7, ge=1, le=30)
+    limit: int = Field(5, ge=1, le=20)
 
 
 def area_ref(area: Area) -> AreaRefOut:
@@ -176,6 +185,42 @@ def hot_spots(request: HttpRequest, query: Query[LimitQuery]) -> HotSpotsOut:
     area = queries.get_cockpit_area(scope, query.area)
     spots = queries.hot_spots(scope, area, now(), query.limit)
     return HotSpotsOut(area=area_ref(area), items=[hot_spot_out(spot) for spot in spots])
+
+
+def hot_issue_out(found: queries.HotIssueCases) -> HotIssueOut:
+    issue = found.issue
+    return HotIssueOut(
+        label=issue.label,
+        place=issue.place,
+        keywords=list(issue.keywords),
+        heat=round(issue.heat, 2),
+        cases=issue.messages,
+        reporters=issue.reporters,
+        likes=issue.likes,
+        first_at=issue.first_at,
+        last_at=issue.last_at,
+        open_cases=len(found.open_cases),
+        items=[
+            HotIssueCaseOut(
+                id=c.pk, number=c.number, title=c.title, status=c.status, reported_at=c.reported_at
+            )
+            for c in found.cases
+        ],
+    )
+
+
+@router.get(
+    "/hot-issues",
+    response=HotIssuesOut,
+    summary="热点问题: clusters of cases about one concrete problem, hottest first",
+)
+def hot_issues(request: HttpRequest, query: Query[HotIssuesQuery]) -> HotIssuesOut:
+    scope = get_scope(request.user)
+    area = queries.get_cockpit_area(scope, query.area)
+    user = request.user
+    assert isinstance(user, User)
+    found = queries.hot_issues(user, area, days=query.days, top=query.limit)
+    return HotIssuesOut(area=area_ref(area), days=query.days, items=[hot_issue_out(f) for f in found])
 
 
 @router.get("/feed", response=FeedOut, summary="The newest cases (after an id), newest first")

@@ -125,3 +125,31 @@ class OverviewOut(Schema):
     categories: BreakdownOut
     sources: BreakdownOut
     hot_spots: list[HotSpotOut]
+
+
+class HotIssueCaseOut(Schema):
+    id: int
+    number: str
+    title: str
+    status: str
+    reported_at: datetime
+
+
+class HotIssueOut(Schema):
+    label: str
+    place: str
+    keywords: list[str]
+    heat: float
+    cases: int
+    reporters: int
+    likes: int
+    first_at: datetime
+    last_at: datetime
+    open_cases: int
+    items: list[HotIssueCaseOut]
+
+
+class HotIssuesOut(Schema):
+    area: AreaRefOut
+    days: int
+    items: list[HotIssueOut]

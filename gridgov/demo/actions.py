@@ -2,9 +2,11 @@
 
 import time
 from collections.abc import Callable
+from io import StringIO
 from typing import Any
 
 import shapely
+from django.core.management import call_command
 from django.db import transaction
 from shapely.geometry.base import BaseGeometry
 
@@ -20,7 +22,9 @@ from gridgov.core.area_codes import Level
 from gridgov.core.audit import record_audit_event
 from gridgov.demo import hangzhou
 from gridgov.demo.cases import load_demo_cases
+from gridgov.demo.messages import load_demo_messages
 from gridgov.demo.models import DemoLoad
+from gridgov.intelligence import interface as intelligence
 
 ACTOR = "manage.py load_demo"
 DEMO_PASSWORD = "gridgov-demo"
@@ -28,7 +32,7 @@ DEMO_PASSWORD = "gridgov-demo"
 DEMO_SEED = 20261122
 # Bumped whenever the demo's content changes (grids, catalogue, users, cases), so `make demo`
 # on an older database loads the new content; stored in DemoLoad.generator_version.
-DEMO_VERSION = GENERATOR_VERSION * 100 + 2
+DEMO_VERSION = GENERATOR_VERSION * 100 + 3
 DEMO_CASES = 300
 
 
@@ -79,14 +83,31 @@ def load_demo(
     report["users"] = create_demo_users()
     say("Users: " + ", ".join(report["users"]))
 
+    report["classifier"] = train_demo_classifier(say)
     if not Case.objects.exists():
         report["cases"] = load_demo_cases(DEMO_CASES, say=say)
         say(f"Cases: {report['cases']}")
+        report["messages"] = load_demo_messages(say=say)
     report["seconds"] = round(time.monotonic() - started, 1)
     with transaction.atomic():
         DemoLoad.objects.create(generator_version=DEMO_VERSION, report=report)
         record_audit_event(action="load_demo", subject_type="demo", actor_label=ACTOR, data=report)
     return report
+
+
+def train_demo_classifier(say: Callable[[str], None]) -> str:
+    """The message classifier trained on the shared data, unless one is trained already."""
+    version = intelligence.current_version()
+    if version is not None:
+        say(f"Classifier: {version} (already trained)")
+        return version
+    started = time.monotonic()
+    call_command("classifier", "train", stdout=StringIO())
+    version = intelligence.current_version()
+    if version is None:
+        raise LookupError("classifier train wrote no model")
+    say(f"Classifier: {version} trained in {time.monotonic() - started:.0f} s")
+    return version
 
 
 def load_real_boundaries() -> dict[str, int]:

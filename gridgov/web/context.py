@@ -14,6 +14,7 @@ STAFF_PAGES: tuple[tuple[str, Promise, frozenset[str]], ...] = (
     ("/grid/", _("My grid"), frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_WORKER})),
     ("/console/", _("Intake and dispatch"), frozenset({Role.INTAKE_CLERK, Role.DISPATCHER, Role.LEADER})),
     ("/console/closing/", _("Check and close"), frozenset({Role.INTAKE_CLERK, Role.DISPATCHER, Role.LEADER})),
+    ("/console/hot/", _("Hot issues"), frozenset({Role.INTAKE_CLERK, Role.DISPATCHER, Role.LEADER})),
     ("/inbox/", _("Department inbox"), frozenset({Role.DEPARTMENT_HANDLER})),
     ("/leader/", _("Leader"), frozenset({Role.LEADER, Role.ADMINISTRATOR})),
     ("/cockpit/", _("Cockpit"), frozenset({Role.LEADER, Role.DISPATCHER, Role.ADMINISTRATOR})),

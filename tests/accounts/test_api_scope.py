@@ -243,6 +243,25 @@ def probe_case_report(world: dict[str, Any]) -> None:
         assert world["foreign_case"].number not in response.content.decode()
 
 
+def probe_case_sentence(world: dict[str, Any]) -> None:
+    # One-sentence intake: area names are public facts; understanding writes nothing and shows no case.
+    before = Case.objects.count()
+    body = {"text": "湖滨街道东坡路社区有人占道经营"}
+    response = world["client"].post("/api/v1/cases/sentence", body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["area"]["code"] == "330102002001"
+    assert Case.objects.count() == before
+    assert world["foreign_case"].number not in response.content.decode()
+
+
+def probe_case_sentence_file(world: dict[str, Any]) -> None:
+    # Filing is open like reporting; the answer holds the new case only, never another grid's case.
+    body = {"text": "湖滨街道东坡路社区有人占道经营"}
+    response = world["client"].post("/api/v1/cases/sentence/file", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert world["foreign_case"].number not in response.content.decode()
+
+
 def probe_case_done(world: dict[str, Any]) -> None:
     case_id = world["foreign_case"].pk
     before = case_state(case_id)
@@ -473,6 +492,8 @@ PROBES: dict[str, Callable[[dict[str, Any]], None]] = {
     **{f"/api/v1/cases/{{case_id}}/{action}": probe_case_action(action) for action in CASE_ACTIONS},
     "/api/v1/cases/": probe_case_list,
     "/api/v1/cases/form": probe_case_report,
+    "/api/v1/cases/sentence": probe_case_sentence,
+    "/api/v1/cases/sentence/file": probe_case_sentence_file,
     "/api/v1/cases/{case_id}": probe_case_detail,
     "/api/v1/cases/{case_id}/duplicates": probe_case_duplicates,
     "/api/v1/cases/{case_id}/done": probe_case_done,
@@ -492,6 +513,7 @@ PROBES: dict[str, Callable[[dict[str, Any]], None]] = {
     "/api/v1/cockpit/categories": probe_cockpit("categories", "area"),
     "/api/v1/cockpit/sources": probe_cockpit("sources", "area"),
     "/api/v1/cockpit/hotspots": probe_cockpit("hotspots", "area"),
+    "/api/v1/cockpit/hot-issues": probe_cockpit("hot-issues", "area"),
     "/api/v1/cockpit/feed": probe_cockpit("feed", "area"),
     "/api/v1/cockpit/overview": probe_cockpit("overview", "area"),
     "/api/v1/accounts/me": probe_me,

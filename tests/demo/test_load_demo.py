@@ -10,6 +10,7 @@ from gridgov.accounts.queries import get_scope
 from gridgov.areas import geometry
 from gridgov.areas.models import Area, BoundarySource
 from gridgov.cases.models import Case, CaseEvent
+from gridgov.cases.queries import hot_issues_for
 from gridgov.catalogue.models import Department
 from gridgov.demo.actions import DEMO_PASSWORD, load_demo
 from gridgov.demo.models import DemoLoad
@@ -61,13 +62,27 @@ def test_demo_loads_hangzhou_with_generated_grids_once() -> None:
 
     # A month of cases, replayed through the real actions: every case has its report event, and
     # its events explain its state.
-    cases = Case.objects.all()
+    # Plus the real hotline messages the classifier routed, and one hot issue (gridgov/demo/messages.py).
+    assert report["messages"] == {
+        "messages": 40,
+        "auto_dispatched": report["messages"]["auto_dispatched"],
+        "hot_issue_reports": 6,
+    }
+    auto = CaseEvent.objects.filter(action="dispatch", data__auto=True)
+    assert auto.count() == report["messages"]["auto_dispatched"] > 0
+    assert set(auto.values_list("data__model_version", flat=True)) == {report["classifier"]}
+    messages_filed = Case.objects.filter(idempotency_key__startswith="demo-message-")
+    waiting = messages_filed.filter(status="reported").exclude(class_suggestion={})
+    assert waiting.count() == 40 - report["messages"]["auto_dispatched"]
+    hot = hot_issues_for(User.objects.get(username="dispatcher"), days=7)
+    assert any(sum("清波门小区3幢" in c.title for c in found.cases) == 6 for found in hot)
+    cases = Case.objects.filter(idempotency_key="")
     assert cases.count() == 300
     statuses = set(cases.values_list("status", flat=True))
     assert statuses >= {"reported", "registered", "dispatched", "closed", "rated", "voided", "suspended"}, (
         statuses
     )
-    assert CaseEvent.objects.filter(action="report").count() == 300
+    assert CaseEvent.objects.filter(action="report").count() == 346
     for case in cases.order_by("?")[:20]:
         last = CaseEvent.objects.filter(case=case).exclude(to_status="").order_by("occurred_at", "id").last()
         assert last is not None and last.to_status == case.status, case.number

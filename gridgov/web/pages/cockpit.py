@@ -35,6 +35,7 @@ from gridgov.accounts.models import Membership, Role, User
 from gridgov.accounts.queries import get_scope
 from gridgov.accounts.scope import Scope
 from gridgov.areas.models import Area, AreaLevel
+from gridgov.cases import lifecycle
 from gridgov.cockpit import queries
 from gridgov.cockpit.errors import CockpitAreaNotFound
 from gridgov.core.clock import now, to_local
@@ -208,11 +209,18 @@ def cockpit(request: HttpRequest) -> HttpResponse:
         "tiles": tiles,
         "summary": summary,
         "hot_spots": result.hot_spots,
+        "hot_issues": queries.hot_issues(user, area),
+        "may_coordinate": may_coordinate(user),
         "feed": setup["feed"],
         "setup": setup,
         "local_now": to_local(now()),
     }
     return render(request, "web/cockpit/page.html", context)
+
+
+def may_coordinate(user: User) -> bool:
+    """Whether the user may turn a hot issue into one coordinated case (merging is theirs)."""
+    return Membership.objects.filter(user=user, role__in=list(lifecycle.CENTRE_STAFF)).exists()
 
 
 def parse_id(text: str | None) -> int | None:

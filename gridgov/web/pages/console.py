@@ -36,12 +36,15 @@ from gridgov.cases.lifecycle import Action
 from gridgov.cases.models import Case, CaseRequest, CaseSource, CaseStatus, CaseTask, Light
 from gridgov.cases.queries import (
     CaseFilters,
+    SuggestedClass,
     cases_for,
     get_case_for,
     get_request_for,
+    hot_issues_for,
     list_cases_for,
     pending_requests_of,
     roles_on_case,
+    suggested_classes,
     tasks_of,
     timeline_of,
     visible_duplicates_of,
@@ -148,6 +151,8 @@ class Row:
     proposal_reason: str = ""
     departments: list[Department] = field(default_factory=list)
     categories: list[CaseCategory] = field(default_factory=list)
+    # What the message classifier proposed at intake (top classes with category and department).
+    suggestions: list[SuggestedClass] = field(default_factory=list)
     my_task: CaseTask | None = None
     # For a leader: the undecided requests by kind, where an approved extension would move the due
     # time, and the departments' tasks (who is responsible).
@@ -229,6 +234,8 @@ def build_row(
         row.proposal = [by_id[pk] for pk in proposal.department_ids if pk in by_id]
     if Action.REGISTER in row.allowed and case.category_id is None:
         row.categories = list(list_categories(depth=2))
+    if case.class_suggestion and (Action.REGISTER in row.allowed or Action.DISPATCH in row.allowed):
+        row.suggestions = suggested_classes(case)
     return row
 
 
@@ -564,8 +571,53 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     return render(request, "web/console/_row.html", {"row": row})
 
 
+centre_only = members_only(lifecycle.CENTRE_STAFF, gettext_lazy("These pages are for the command centre."))
+HOT_ISSUE_DAYS = (3, 7, 14, 30)
+
+
+@require_GET
+@centre_only
+def hot_issues(request: HttpRequest) -> HttpResponse:
+    """热点问题: clusters of cases about one concrete problem; each can become one coordinated case."""
+    user = user_of(request)
+    days = _int(request.GET.get("days") or "7", "days")
+    if days not in HOT_ISSUE_DAYS:
+        days = 7
+    found = hot_issues_for(user, days=days, top=20)
+    return render(
+        request, "web/console/hot.html", {"found": found, "days": days, "day_choices": HOT_ISSUE_DAYS}
+    )
+
+
+@require_POST
+@centre_only
+def coordinate(request: HttpRequest) -> HttpResponse:
+    """从办好一件到办好一类: the chosen cases of a hot issue become one coordinated case."""
+    user = user_of(request)
+    try:
+        ids = [_int(value, "cases") for value in request.POST.getlist("cases")]
+        result = actions.coordinate_cases(
+            ids,
+            actor=user,
+            title=request.POST.get("title", ""),
+            note=request.POST.get("note", ""),
+            hot_issue=request.POST.get("issue", ""),
+        )
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return HttpResponseRedirect(reverse("web:console-hot"))
+    messages.success(
+        request,
+        _("Coordinated case %(number)s: %(merged)d merged, %(related)d already with departments.")
+        % {"number": result.lead.number, "merged": len(result.merged), "related": len(result.related)},
+    )
+    return HttpResponseRedirect(reverse("web:console-case", args=[result.lead.pk]))
+
+
 urlpatterns = [
     path("console/", queue, name="console-queue"),
+    path("console/hot/", hot_issues, name="console-hot"),
+    path("console/hot/coordinate/", coordinate, name="console-hot-coordinate"),
     path("inbox/", inbox, name="console-inbox"),
     path("console/closing/", closing, name="console-closing"),
     path("console/cases/<int:case_id>/", case_detail, name="console-case"),

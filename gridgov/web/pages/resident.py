@@ -1,5 +1,9 @@
 """Resident pages: report a problem, track a case by its number, say "me too", rate, my cases.
 
+The report page starts with the one-sentence box (一句话办事, gridgov/cases/intake.py): the
+resident says where and what in one sentence, sees what was understood, and confirms it or answers
+the one question asked; the full form below stays for everything else.
+
 Tracking by number needs no login: in 12345 practice the number is printed on receipts and read
 out on the phone, so it is not a secret. The public page therefore shows only what any passer-by
 may know: number, title, status, grid name and the steps in plain words. It never shows the
@@ -7,22 +11,25 @@ reporter's name or contact, staff names or notes (notes may quote people), and f
 not even its text.
 """
 
+import uuid
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Min
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts.queries import own_phone_number
 from gridgov.areas.models import Area
-from gridgov.cases.actions import Report, add_me_too, rate_case, report_case
+from gridgov.cases.actions import Report, ReportResult, add_me_too, rate_case, report_case
 from gridgov.cases.errors import PhotoInvalid
+from gridgov.cases.intake import SentenceResult, file_sentence, understand_sentence
 from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseSource, CaseStatus
 from gridgov.cases.queries import cases_reported_by, is_reporter, timeline_of
 from gridgov.core.errors import DomainError
@@ -158,8 +165,109 @@ def report(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "bounds": map_bounds(),
+        "sentence_form": SentenceForm(),
     }
     return render(request, "web/resident/report.html", context, status=400 if form.errors else 200)
+
+
+# ── one sentence (一句话办事) ────────────────────────────────────────────────────────────────
+
+
+class SentenceForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Say it in one sentence: where, and what is wrong"),
+        max_length=500,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": gettext_lazy(
+                    "For example: Dongxin street, Wangma community, building 3: the stairwell light "
+                    "has been broken for a week"
+                ),
+            }
+        ),
+    )
+
+
+def sentence_answers(request: HttpRequest) -> list[str]:
+    """The answers given so far (hidden fields), then the one just typed."""
+    answers = [a.strip()[:200] for a in request.POST.getlist("answers") if a.strip()][:5]
+    typed = request.POST.get("answer", "").strip()[:200]
+    return [*answers, typed] if typed else answers
+
+
+def follow_up_initial(request: HttpRequest) -> dict[str, str]:
+    if not request.user.is_authenticated:
+        return {"reporter_name": "", "reporter_contact": ""}
+    return {
+        "reporter_name": getattr(request.user, "display_name", ""),
+        "reporter_contact": own_phone_number(request.user),
+    }
+
+
+def sentence_response(
+    request: HttpRequest, form: SentenceForm, result: SentenceResult | None, error: str = ""
+) -> HttpResponse:
+    """The result panel for htmx, or the whole report page with the panel filled in."""
+    context: dict[str, Any] = {
+        "sentence_form": form,
+        "result": result,
+        "error": error,
+        "follow_up": follow_up_initial(request),
+        # A retried confirmation (double click, reload) files one case: report_case keys on it.
+        "idempotency_key": f"sentence-{uuid.uuid4().hex}",
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "web/resident/_sentence_result.html", context)
+    context.update({"form": ReportForm(initial=follow_up_initial(request)), "bounds": map_bounds()})
+    return render(request, "web/resident/report.html", context, status=400 if error else 200)
+
+
+@require_POST
+def report_sentence(request: HttpRequest) -> HttpResponse:
+    """Show what the sentence (and the answers so far) was understood to say; writes nothing."""
+    form = SentenceForm(request.POST)
+    if not form.is_valid():
+        return sentence_response(request, form, None, error=_("Type or say one sentence first."))
+    user = request.user if request.user.is_authenticated else None
+    result = understand_sentence(
+        form.cleaned_data["text"],
+        actor=user,
+        answers=sentence_answers(request),
+    )
+    return sentence_response(request, form, result)
+
+
+@require_POST
+def report_sentence_file(request: HttpRequest) -> HttpResponse:
+    """File the understood sentence, then go to its tracking page; or ask the missing question."""
+    form = SentenceForm(request.POST)
+    if not form.is_valid():
+        return sentence_response(request, form, None, error=_("Type or say one sentence first."))
+    user = request.user if request.user.is_authenticated else None
+    key = request.POST.get("idempotency_key", "")
+    try:
+        filed = file_sentence(
+            form.cleaned_data["text"],
+            actor=user,
+            answers=sentence_answers(request),
+            reporter_name=request.POST.get("reporter_name", "")[:60],
+            reporter_contact=request.POST.get("reporter_contact", "")[:30],
+            is_anonymous=request.POST.get("is_anonymous") == "on",
+            idempotency_key=key if key.startswith("sentence-") and len(key) <= 100 else "",
+            file_question=request.POST.get("file_question") == "1",
+        )
+    except DomainError as error:
+        return sentence_response(request, form, None, error=str(error.message))
+    if not isinstance(filed, ReportResult):
+        return sentence_response(request, form, filed)
+    messages.success(request, _("Thank you. Your report was received. Keep the case number to follow it."))
+    target = reverse("web:track_case", args=[filed.case.number])
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
 
 
 @require_GET
@@ -250,6 +358,8 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 
 urlpatterns: list[URLPattern] = [
     path("report/", report, name="report"),
+    path("report/sentence/", report_sentence, name="report_sentence"),
+    path("report/sentence/file/", report_sentence_file, name="report_sentence_file"),
     path("track/", track, name="track"),
     path("track/<str:number>/", track_case, name="track_case"),
     path("track/<str:number>/me-too/", me_too, name="me_too"),
