@@ -32,6 +32,16 @@ def no_trained_model(settings: Any, tmp_path_factory: pytest.TempPathFactory) ->
     settings.GRIDGOV_MODEL_DIR = tmp_path_factory.mktemp("models")
 
 
+@pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    """The process cache (hot issues, map geometry) starts empty: ids are reused between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """../shared/data, or a skip with the reason when a fresh clone has no shared folder beside it."""

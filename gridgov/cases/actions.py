@@ -11,13 +11,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Max
 
 from gridgov.accounts.models import Membership, Role, User
 from gridgov.accounts.phone_numbers import phone_digest
@@ -259,15 +258,28 @@ def locate_report(report: Report) -> Area | None:
     return None
 
 
-@cache
+_named_areas_cache: dict[str, Any] = {"fingerprint": None, "value": ()}
+
+
 def _named_areas() -> tuple[tuple[str, str, int], ...]:
-    """(name, code, depth) of districts, streets and communities with a distinctive name."""
+    """(name, code, depth) of districts, streets and communities with a distinctive name, built
+    again whenever those areas change (one aggregate query tells)."""
     depth = {Level.DISTRICT: 1, Level.STREET: 2, Level.COMMUNITY: 3}
-    rows = Area.objects.filter(level__in=list(depth)).values_list("name", "code", "level")
-    # "市辖区" and one-character names match too much to mean anything.
-    return tuple(
-        (name, code, depth[Level(level)]) for name, code, level in rows if len(name) >= 3 and name != "市辖区"
+    areas = Area.objects.filter(level__in=list(depth))
+    fingerprint = tuple(
+        areas.aggregate(count=Count("code"), changed=Max("updated_at"), last=Max("code")).values()
     )
+    if _named_areas_cache["fingerprint"] != fingerprint:
+        rows = areas.values_list("name", "code", "level")
+        # "市辖区" and one-character names match too much to mean anything.
+        _named_areas_cache["value"] = tuple(
+            (name, code, depth[Level(level)])
+            for name, code, level in rows
+            if len(name) >= 3 and name != "市辖区"
+        )
+        _named_areas_cache["fingerprint"] = fingerprint
+    named: tuple[tuple[str, str, int], ...] = _named_areas_cache["value"]
+    return named
 
 
 def match_address(address: str) -> Area | None:

@@ -6,7 +6,8 @@ from math import cos, radians
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, F, Max, Q, QuerySet
 
 from gridgov.accounts.models import Membership, Role, User
 from gridgov.accounts.queries import get_scope
@@ -408,6 +409,7 @@ class HotIssueCases:
 # Clustering is quadratic in the worst case: the most recent cases of the window are enough to
 # see what is hot now (a district at 1,000 reports a day fills a 3-day window).
 HOT_ISSUE_CASE_LIMIT = 3000
+HOT_ISSUE_CACHE_SECONDS = 300
 
 
 def hot_issues_for(
@@ -429,29 +431,38 @@ def hot_issues_for(
     visible = cases_for(user)
     if within:
         visible = visible.filter(code_prefix_q("area__code", scope_prefix(within)))
-    rows = list(
-        visible.filter(reported_at__gte=since, merged_into__isnull=True)
-        .exclude(status=CaseStatus.VOIDED)
-        .select_related("area")
-        .order_by("-reported_at", "-id")[:HOT_ISSUE_CASE_LIMIT]
+    window = visible.filter(reported_at__gte=since, merged_into__isnull=True).exclude(
+        status=CaseStatus.VOIDED
     )
-    by_id = {str(c.pk): c for c in rows}
-    messages = [
-        intelligence.HotMessage(
-            id=str(c.pk),
-            title=c.title,
-            body=c.description,
-            created_at=c.reported_at,
-            reporter=str(c.reporter_id or c.reporter_contact_digest or f"case-{c.pk}"),
-            likes=c.me_too_count,
-            place=c.address or (c.area.name if c.area else ""),
-        )
-        for c in rows
-    ]
-    issues = intelligence.find_hot_issues(messages, now=now(), window_days=days, min_messages=min_cases)
+    # Clustering costs up to seconds; its result is kept while the window's cases stay the same
+    # (any new, changed or departed case changes the stamp) and at most HOT_ISSUE_CACHE_SECONDS.
+    stamp = window.aggregate(count=Count("id"), changed=Max("updated_at"))
+    changed = stamp["changed"].timestamp() if stamp["changed"] else 0
+    key = "cases:hot-issues:" + ":".join(
+        str(part) for part in (user.pk, within or "", days, top, min_cases, stamp["count"], changed)
+    )
+    found: list[tuple[intelligence.HotIssue, list[int]]] | None = cache.get(key)
+    if found is None:
+        rows = list(window.select_related("area").order_by("-reported_at", "-id")[:HOT_ISSUE_CASE_LIMIT])
+        messages = [
+            intelligence.HotMessage(
+                id=str(c.pk),
+                title=c.title,
+                body=c.description,
+                created_at=c.reported_at,
+                reporter=str(c.reporter_id or c.reporter_contact_digest or f"case-{c.pk}"),
+                likes=c.me_too_count,
+                place=c.address or (c.area.name if c.area else ""),
+            )
+            for c in rows
+        ]
+        issues = intelligence.find_hot_issues(messages, now=now(), window_days=days, min_messages=min_cases)
+        found = [(issue, [int(i) for i in issue.message_ids]) for issue in issues[:top]]
+        cache.set(key, found, HOT_ISSUE_CACHE_SECONDS)
+    cases = Case.objects.in_bulk([pk for _issue, ids in found for pk in ids])
     return [
         HotIssueCases(
-            issue, sorted((by_id[i] for i in issue.message_ids), key=lambda c: (c.reported_at, c.pk))
+            issue, sorted((cases[pk] for pk in ids if pk in cases), key=lambda c: (c.reported_at, c.pk))
         )
-        for issue in issues[:top]
+        for issue, ids in found
     ]

@@ -110,6 +110,10 @@ class CaseDetailOut(CaseOut):
     events: list[EventOut]
     allowed_actions: list[str]
     proposal: dict[str, Any] | None
+    # The classifier's suggestion at intake (label, confidence, top classes) and the model version
+    # that made it; empty when no model was trained then (docs/intelligence.md).
+    class_suggestion: dict[str, Any]
+    model_version: str
 
     @staticmethod
     def resolve_tasks(case: Any) -> list[TaskOut]:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
-from django.core.cache import cache
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import Substr, TruncDate
 from django.utils.translation import gettext_lazy as _
@@ -665,16 +664,7 @@ def overview(scope: Scope, area: Area, moment: datetime) -> Overview:
 
 # ── hot issues (热点问题): clusters of cases about one concrete problem ─────────────────────────
 
-# Clustering a few thousand cases takes a noticeable fraction of a second: the cockpit shows a
-# result at most this old (docs/cockpit.md).
-HOT_ISSUE_CACHE_SECONDS = 300
-
 
 def hot_issues(user: User, area: Area, *, days: int = 7, top: int = 5) -> list[HotIssueCases]:
-    """The hottest issues in `area` among the cases `user` can see, cached for a few minutes."""
-    key = f"cockpit:hot-issues:{user.pk}:{area.code}:{days}:{top}"
-    found = cache.get(key)
-    if found is None:
-        found = hot_issues_for(user, within=area.code, days=days, top=top)
-        cache.set(key, found, HOT_ISSUE_CACHE_SECONDS)
-    return list(found)
+    """The hottest issues in `area` among the cases `user` can see (cached while they are unchanged)."""
+    return hot_issues_for(user, within=area.code, days=days, top=top)

@@ -206,3 +206,14 @@ def test_hot_issues_only_count_the_window(world: World) -> None:
         old = [world.report(title=title)["id"] for title in HOT_TITLES]
     found = hot_issues_for(world.users["dispatcher"], days=7)
     assert not any(set(old) & {c.pk for c in f.cases} for f in found)
+
+
+def test_the_case_api_shows_the_suggestion_and_its_model_version(
+    world: World, model: classifier.TextClassifier, settings: Any
+) -> None:
+    settings.GRIDGOV_AUTO_DISPATCH_CONFIDENCE = 1.01
+    case_id = world.report(**SCHOOL_REPORT)["id"]
+    body = world.client("clerk").get(f"/api/v1/cases/{case_id}").json()
+    assert body["model_version"] == model.version
+    assert body["class_suggestion"] == world.case(case_id).class_suggestion
+    assert body["class_suggestion"]["label"] == "教育文体"
