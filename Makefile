@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test assets lint lint-format lint-ruff lint-types lint-imports lint-migrations format check ci clean-demo
+.PHONY: demo test bench bench-full assets lint lint-format lint-ruff lint-types lint-imports lint-migrations format check ci clean-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ demo: $(VENV)/.base-installed node_modules/.installed
 
 test: $(VENV)/.dev-installed node_modules/.installed
 	GRIDGOV_DEBUG=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (issue 6): prints one table, writes var/bench/results.json; see docs/performance.md.
+# GRIDGOV_DEBUG stays unset: with DEBUG on Django keeps every query and the figures are not production's.
+bench: $(VENV)/.base-installed
+	GRIDGOV_ALLOW_INSECURE_KEY=1 $(BIN)/python manage.py bench
+
+bench-full: $(VENV)/.base-installed
+	GRIDGOV_ALLOW_INSECURE_KEY=1 $(BIN)/python manage.py bench --full
 
 # Each check is its own target, so `make -k lint` (as .ci/run calls it) reports every failing check.
 lint: lint-format lint-ruff lint-types lint-imports lint-migrations

@@ -81,7 +81,7 @@ def copies(messages: list[Message], count: int) -> list[Message]:
     return result
 
 
-def timed(function, *args, repeat: int = 1):  # type: ignore[no-untyped-def]
+def timed(function, *args, repeat: int = 1):
     best, result = float("inf"), None
     for _ in range(repeat):
         started = time.perf_counter()

@@ -129,8 +129,8 @@ def photo_content_type(content: bytes) -> str:
     raise PhotoInvalid(details={"reason": "not a JPEG, PNG or WebP image"})
 
 
-def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
-    """Take in a report from any channel (受理); a retried machine report returns the first case."""
+def check_report(report: Report) -> tuple[CaseSource, str]:
+    """The report's source and trimmed title, or CaseInputInvalid (shared with cases.bulk)."""
     try:
         source = CaseSource(report.source)
     except ValueError as error:
@@ -144,6 +144,12 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
         raise CaseInputInvalid(details={"point": "out of range"})
     if report.idempotency_key and len(report.idempotency_key) > 100:
         raise CaseInputInvalid(details={"idempotency_key": "at most 100 characters"})
+    return source, title
+
+
+def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
+    """Take in a report from any channel (受理); a retried machine report returns the first case."""
+    source, title = check_report(report)
     photos = [(upload, photo_content_type(upload.content)) for upload in report.photos]
     category = None
     if report.category_code:
@@ -170,40 +176,18 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
                 )
                 if existing is not None:
                     return ReportResult(existing, False, [])
-            case = Case.objects.create(
-                number=next_case_number(area.code if area else "", moment),
-                title=title,
-                description=report.description.strip(),
+            case = new_case(
+                report,
                 source=source,
+                title=title,
                 category=category,
                 area=area,
-                level=routing.start_level("grid", area.level if area else "district"),
-                handling_area=area,
-                lon=report.lon,
-                lat=report.lat,
-                address=report.address.strip()[:200],
-                is_urgent=report.is_urgent,
-                reporter=actor
-                if actor is not None
-                and actor.is_authenticated
-                and report.reporter_is_actor
-                and not report.is_anonymous
-                else None,
-                reporter_name="" if report.is_anonymous else report.reporter_name.strip()[:60],
-                reporter_contact_encrypted=""
-                if report.is_anonymous
-                else encrypt_text(report.reporter_contact.strip()),
-                reporter_contact_masked=""
-                if report.is_anonymous
-                else mask_contact(report.reporter_contact.strip()),
-                reporter_contact_digest="" if report.is_anonymous else phone_digest(report.reporter_contact),
-                is_anonymous=report.is_anonymous,
-                idempotency_key=report.idempotency_key,
-                class_suggestion=suggestion.as_data() if suggestion else {},
-                model_version=suggestion.model_version if suggestion else "",
-                reported_at=moment,
-                updated_at=moment,
+                number=next_case_number(area.code if area else "", moment),
+                actor=actor,
+                suggestion=suggestion,
+                moment=moment,
             )
+            case.save(force_insert=True)
             event = record_event(
                 case,
                 Action.REPORT,
@@ -233,6 +217,50 @@ def report_case(report: Report, *, actor: User | None = None) -> ReportResult:
             raise
         return ReportResult(existing, False, [])
     return ReportResult(case, True, visible_duplicates_of(actor, case))
+
+
+def new_case(
+    report: Report,
+    *,
+    source: str,
+    title: str,
+    category: CaseCategory | None,
+    area: Area | None,
+    number: str,
+    actor: User | None,
+    suggestion: intelligence.Suggestion | None,
+    moment: datetime,
+) -> Case:
+    """The unsaved case row a report makes (report_case saves it; the bulk path bulk-creates it)."""
+    contact = report.reporter_contact.strip()
+    anonymous = report.is_anonymous
+    return Case(
+        number=number,
+        title=title,
+        description=report.description.strip(),
+        source=source,
+        category=category,
+        area=area,
+        level=routing.start_level("grid", area.level if area else "district"),
+        handling_area=area,
+        lon=report.lon,
+        lat=report.lat,
+        address=report.address.strip()[:200],
+        is_urgent=report.is_urgent,
+        reporter=actor
+        if actor is not None and actor.is_authenticated and report.reporter_is_actor and not anonymous
+        else None,
+        reporter_name="" if anonymous else report.reporter_name.strip()[:60],
+        reporter_contact_encrypted="" if anonymous else encrypt_text(contact),
+        reporter_contact_masked="" if anonymous else mask_contact(contact),
+        reporter_contact_digest="" if anonymous else phone_digest(report.reporter_contact),
+        is_anonymous=anonymous,
+        idempotency_key=report.idempotency_key,
+        class_suggestion=suggestion.as_data() if suggestion else {},
+        model_version=suggestion.model_version if suggestion else "",
+        reported_at=moment,
+        updated_at=moment,
+    )
 
 
 def safe_file_name(name: str, content_type: str) -> str:
