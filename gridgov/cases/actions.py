@@ -350,7 +350,27 @@ def record_event(
     department: Department | None = None,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = new_event(
+        case, action, from_status, to_status, actor, note=note, department=department, data=data, at=now()
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def new_event(
+    case: Case,
+    action: Action | str,
+    from_status: str,
+    to_status: str,
+    actor: User | None,
+    *,
+    note: str = "",
+    department: Department | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime,
+) -> CaseEvent:
+    """The unsaved event row of one step (record_event saves it; the bulk path bulk-creates it)."""
+    return CaseEvent(
         case=case,
         action=str(action),
         from_status=from_status,
@@ -362,7 +382,7 @@ def record_event(
         level=case.level,
         note=note,
         data=data or {},
-        occurred_at=now(),
+        occurred_at=at,
     )
 
 

@@ -49,6 +49,7 @@ from gridgov.cases.actions import (
     match_address,
     message_text,
     new_case,
+    new_event,
 )
 from gridgov.cases.errors import CaseInputInvalid
 from gridgov.cases.lifecycle import Action
@@ -408,19 +409,16 @@ def _event(
 ) -> None:
     """actions.record_event without the write."""
     batch.events.append(
-        CaseEvent(
-            case=case,
-            action=str(action),
-            from_status=from_status,
-            to_status=to_status,
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_label=actor.get_username() if actor is not None else "system",
-            department=department,
-            area_code=case.area_id or "",
-            level=case.level,
+        new_event(
+            case,
+            action,
+            from_status,
+            to_status,
+            actor,
             note=note,
-            data=data or {},
-            occurred_at=batch.moment,
+            department=department,
+            data=data,
+            at=batch.moment,
         )
     )
 

@@ -227,7 +227,7 @@ _SHORT_STEM_SUFFIXES = {"路", "街", "城", "苑", "园", "湾", "府", "阁", 
 _NOT_STEMS = set("条段个些一边头上下前后里外马道公铁线网小大出进走跑修进满全县省主老新旧古名花家乐校菜果庄田")
 
 
-# Verbs that end whatever came before them: "广铁集团内部购买伊景园滨河苑" is about 伊景园滨河苑.
+# Verbs that end whatever came before them: "单位内部购买伊景园滨河苑" is about 伊景园滨河苑.
 _CUT_WORDS = re.compile(
     "购买|取消|影响|形成|回复|处理|收回|反映|投诉|举报|靠近|位于|来自|居住|住在|购房|入住|建设|开发|"
     "要求|希望|导致|造成|解决|修建|新建|扩建|改造|规划|设立|设置|占用|经过|前往|紧挨|紧邻|毗邻"

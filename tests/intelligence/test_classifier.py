@@ -48,7 +48,7 @@ def test_words_drop_punctuation_and_keep_domain_words_whole():
 @pytest.mark.parametrize(
     ("reply", "label"),
     [
-        ("您的留言已收悉。关于您反映的问题，已转市人社局调查处理。", "劳动和社会保障"),
+        ("留言收到，您反映的问题已转市人社局调查处理。", "劳动和社会保障"),
         ("A7县环境保护局 2014年2月26日", "环境保护"),
         ("经县教育局调查，该校收费符合规定。县教育局", "教育文体"),
         ("已转市住建局和市教育局办理。", None),  # two classes named equally: no weak label

@@ -50,11 +50,11 @@ def test_villages_and_towns() -> None:
 @pytest.mark.parametrize(
     ("text", "wanted"),
     [
-        ("投诉A市伊景园滨河苑捆绑销售车位", "伊景园滨河苑"),  # the leading verb is not part of the name
+        ("投诉A市伊景园滨河苑强制捆绑车位", "伊景园滨河苑"),  # the leading verb is not part of the name
         ("A市伊景园·滨河苑", "伊景园·滨河苑"),  # one estate written in two parts
         ("广铁集团内部购买伊景园滨河苑的车位", "伊景园滨河苑"),  # cut after the verb 购买
         (
-            "A市恒大御景半岛三期6栋电梯噪音巨大",
+            "A市恒大御景半岛三期6栋电梯噪音很大",
             "恒大御景半岛",
         ),  # no suffix, but a phase and a building follow
     ],
