@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from django.db import connection
 from django.utils.translation import gettext as _
 from shapely.geometry import mapping, shape
 
@@ -236,18 +237,28 @@ _index: _LocateIndex | None = None
 _index_lock = threading.Lock()
 
 
+_VERSION_SQL = f"SELECT version, changed_at FROM {BoundaryVersion._meta.db_table} WHERE id = 1"
+
 # The highest boundary version this process has read or written.
 _highest_version = 0
 
 
 def _current_key() -> IndexKey:
-    """The boundary version as stored: one primary-key read."""
+    """The boundary version as stored: one primary-key read.
+
+    A plain SELECT rather than the ORM: this runs on every locate call, and building the ORM query
+    cost about ten times the locate itself (docs/performance.md). changed_at is kept as the driver
+    returns it (text on SQLite, a datetime on PostgreSQL): the key is only ever compared with keys
+    made here.
+    """
     global _highest_version
-    row = BoundaryVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_SQL)
+        row = cursor.fetchone()
     if row is None:
         return (0, "")
     _highest_version = max(_highest_version, row[0])
-    return (row[0], row[1].isoformat())
+    return (row[0], str(row[1]))
 
 
 def next_boundary_version(stored: int) -> int:

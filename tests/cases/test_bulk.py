@@ -348,3 +348,13 @@ def test_the_proposal_is_the_one_propose_dispatch_makes(world: World) -> None:
                 assert bulk.proposal_for(memo, case) == expected, (category, area, level)
                 proposals.add(expected.department_ids)
     assert len(proposals) >= 4  # territorial and several departments: the comparison means something
+
+
+def test_batch_suggestions_are_the_one_at_a_time_suggestions(model: None) -> None:
+    texts = [actions.message_text(report.title, report.description) for report in sample_reports()]
+    texts += ["   ", ""]  # blank texts get no suggestion, as suggest_class gives none
+    batch = interface.suggest_classes(texts)
+    one_by_one = [interface.suggest_class(text) for text in texts]
+    assert batch[-2:] == [None, None]
+    assert sum(suggestion is not None for suggestion in batch) == len(texts) - 2
+    assert [s.as_data() if s else None for s in batch] == [s.as_data() if s else None for s in one_by_one]
