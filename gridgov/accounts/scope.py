@@ -60,3 +60,21 @@ def code_prefix_q(field_name: str, prefix: str) -> Q:
     if connection.vendor == "sqlite":
         return Q(**{f"{field_name}__gte": prefix, f"{field_name}__lt": prefix + ":"})
     return Q(**{f"{field_name}__startswith": prefix})
+
+
+# A prefix this short names a district or more (区县: 6 digits): a large share of all rows.
+WIDE_PREFIX_LENGTH = 6
+
+
+def period_prefix_q(field_name: str, prefix: str) -> Q:
+    """The rows of the areas under `prefix`, for a query that also bounds a time column.
+
+    For a narrow prefix (a street or below) the area's index is the better road, as code_prefix_q
+    gives it. A district or more holds so large a share of the rows that reading the period's rows
+    by the time index and keeping the area's is cheaper; SQLite's planner cannot tell (it estimates
+    ranges without statistics) and would take the area index, so for a wide prefix the condition is
+    a plain LIKE, which no index answers. PostgreSQL, which estimates both, gets the same form.
+    """
+    if len(prefix) > WIDE_PREFIX_LENGTH:
+        return code_prefix_q(field_name, prefix)
+    return Q(**{f"{field_name}__startswith": prefix})

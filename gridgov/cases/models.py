@@ -185,6 +185,12 @@ class Case(models.Model):
             models.Index(fields=["status", "reported_at"], name="case_status_reported"),
             # The cockpit's "today's intake" and hot spots of an area (docs/cockpit.md).
             models.Index(fields=["area", "reported_at"], name="case_area_reported"),
+            # Open cases of an area (the cockpit's "open now" reads only the open ones) and the cases
+            # changed since a moment (evaluation's overdue-at-period-end candidates): issue 6.
+            models.Index(fields=["status", "area"], name="case_status_area"),
+            models.Index(fields=["updated_at"], name="case_updated"),
+            # A district's or the city's cases of a period (cockpit intake, trends, breakdowns).
+            models.Index(fields=["reported_at"], name="case_reported"),
         ]
 
     def __str__(self) -> str:
@@ -252,7 +258,7 @@ class CaseEvent(models.Model):
         related_name="+",
     )
     # The area code the case belonged to at the time, so evaluation by area needs no join.
-    area_code = models.CharField(_("area code"), max_length=18, blank=True, db_index=True)
+    area_code = models.CharField(_("area code"), max_length=18, blank=True)
     level = models.CharField(_("level"), max_length=10, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), default=now, db_index=True)
     note = models.TextField(_("note"), blank=True)
@@ -266,6 +272,9 @@ class CaseEvent(models.Model):
             models.Index(fields=["action", "occurred_at"], name="event_action_time"),
             # Evaluation and cockpit counts of one action in one area over a period.
             models.Index(fields=["action", "area_code", "occurred_at"], name="event_action_area_time"),
+            # A street's or a grid's events of a period; wider areas read the period by occurred_at
+            # (accounts.scope.period_prefix_q).
+            models.Index(fields=["area_code", "occurred_at"], name="event_area_time"),
         ]
 
     def __str__(self) -> str:

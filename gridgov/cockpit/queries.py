@@ -18,7 +18,8 @@ docs/cockpit.md explains each figure; in short:
     categories, sources   the cases reported in the 30 days, by first-level category and by channel
     hot spots             the grids with the most cases reported in the last 7 local days
 
-The two rates and closed_today come from gridgov.evaluation (indicator_row): the cockpit shows the
+The two rates and closed_today come from gridgov.evaluation (activity_counts, the counts behind
+indicator_row without the period-end overdue replay the tiles do not show): the cockpit shows the
 same numbers as the monthly evaluation would for the same period, never a second definition.
 """
 
@@ -32,7 +33,7 @@ from django.db.models.functions import Substr, TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.models import User
-from gridgov.accounts.scope import Scope, code_prefix_q
+from gridgov.accounts.scope import Scope, code_prefix_q, period_prefix_q
 from gridgov.areas.models import Area
 from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseSource, Light
 from gridgov.cases.queries import HotIssueCases, hot_issues_for
@@ -49,7 +50,14 @@ from gridgov.core.area_codes import (
     scope_prefix,
 )
 from gridgov.core.clock import LOCAL_TIMEZONE, to_local
-from gridgov.evaluation.queries import ENDS_OVERDUE, OVERDUE, indicator_row, overdue_open_case_ids
+from gridgov.evaluation.indicators import compute_rates
+from gridgov.evaluation.queries import (
+    ENDS_OVERDUE,
+    OVERDUE,
+    activity_counts,
+    may_be_overdue_at,
+    overdue_open_case_ids,
+)
 
 WINDOW_DAYS = 30  # trends, categories, sources and the two rates
 HOT_SPOT_DAYS = 7
@@ -212,11 +220,11 @@ def window_of(moment: datetime, days: int = WINDOW_DAYS) -> Window:
 
 def cases_in(area: Area) -> QuerySet[Case]:
     """Cases located in `area` or anywhere below it."""
-    return Case.objects.filter(code_prefix_q("area__code", _prefix(area)))
+    return Case.objects.filter(period_prefix_q("area__code", _prefix(area)))
 
 
 def _events_in(area: Area) -> Q:
-    return code_prefix_q("area_code", _prefix(area))
+    return period_prefix_q("area_code", _prefix(area))
 
 
 # ── the figures ──────────────────────────────────────────────────────────────────────────────
@@ -253,9 +261,10 @@ def summary(scope: Scope, area: Area, moment: datetime) -> Summary:
         .aggregate(open_now=Count("id"), overdue_now=Count("id", filter=Q(light=Light.RED)))
     )
     window = window_of(moment)
-    today_row = indicator_row(scope, area, start, end)
-    window_row = indicator_row(scope, area, window.start, window.end)
-    counts = window_row.counts
+    # The tiles show no count of cases overdue at a period's end: activity_counts leaves it out.
+    closed_today = activity_counts(scope, area, start, end).closed
+    counts = activity_counts(scope, area, window.start, window.end)
+    rates = compute_rates(counts)
     return Summary(
         day=today,
         window_start=window.start,
@@ -263,11 +272,11 @@ def summary(scope: Scope, area: Area, moment: datetime) -> Summary:
         intake_today=intake_today,
         open_now=now_counts["open_now"],
         overdue_now=now_counts["overdue_now"],
-        closed_today=today_row.counts.closed,
-        on_time_closure_rate=window_row.rates.on_time_closure_rate,
+        closed_today=closed_today,
+        on_time_closure_rate=rates.on_time_closure_rate,
         closed_on_time=counts.closed_on_time,
         due_for_closing=counts.due_for_closing,
-        satisfaction_rate=window_row.rates.satisfaction_rate,
+        satisfaction_rate=rates.satisfaction_rate,
         satisfied=counts.satisfied,
         ratings=counts.ratings,
     )
@@ -382,8 +391,13 @@ def _overdue_at_day_ends(area: Area, window: Window) -> list[int]:
     the cases overdue when the window opens, then every overdue mark and every event that ends one
     (evaluation.queries.ENDS_OVERDUE) during the window, replayed in time order."""
     overdue = overdue_open_case_ids(area, window.start)
+    # Only the cases open now or changed since the window opened can change colour in it (the
+    # others have no event in it: see may_be_overdue_at).
     ever_overdue = CaseEvent.objects.filter(
-        _events_in(area), action=OVERDUE, occurred_at__lt=window.end
+        _events_in(area),
+        action=OVERDUE,
+        occurred_at__lt=window.end,
+        case_id__in=may_be_overdue_at(window.start),
     ).values("case_id")
     changes = sorted(
         CaseEvent.objects.filter(

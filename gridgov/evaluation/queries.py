@@ -33,10 +33,10 @@ from typing import Any
 from django.db.models import Count, F, Max, Q
 from django.db.models.fields.json import KeyTextTransform
 
-from gridgov.accounts.scope import Scope, code_prefix_q
+from gridgov.accounts.scope import Scope, period_prefix_q
 from gridgov.areas.models import Area
 from gridgov.cases.lifecycle import Action
-from gridgov.cases.models import CaseEvent, CaseTask
+from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseTask
 from gridgov.catalogue.models import Department
 from gridgov.catalogue.queries import departments_for
 from gridgov.core.area_codes import InvalidCode, scope_prefix
@@ -143,7 +143,7 @@ def _area_q(area: Area) -> Q:
         prefix = scope_prefix(area.code)
     except InvalidCode:
         prefix = area.code
-    return code_prefix_q("area_code", prefix)
+    return period_prefix_q("area_code", prefix)
 
 
 def _scope_events_q(scope: Scope) -> Q:
@@ -189,8 +189,9 @@ def _in_period(period: Period) -> Q:
     return Q(occurred_at__gte=period.start, occurred_at__lt=period.end)
 
 
-def _counts_by_area_code(base: Q, period: Period) -> dict[str, Counts]:
-    """Counts per area code (the grid of each case) of the events matching `base`: two queries."""
+def _counts_by_area_code(base: Q, period: Period, *, overdue_open: bool = True) -> dict[str, Counts]:
+    """Counts per area code (the grid of each case) of the events matching `base`: two queries (one
+    without `overdue_open`, whose counts of cases red at the period's end then stay 0)."""
     rows = (
         CaseEvent.objects.filter(base, _in_period(period))
         .values("area_code")
@@ -227,14 +228,40 @@ def _counts_by_area_code(base: Q, period: Period) -> dict[str, Counts]:
         code = row.pop("area_code")
         closed_late = row.pop("closed_late")
         counts[code] = Counts(**row, closed_on_time=row["closed"] - closed_late)
-    for code, number in _overdue_open_by_area_code(base, period.end).items():
-        counts[code] = counts.get(code, Counts()) + Counts(overdue_open=number)
+    if overdue_open:
+        for code, number in _overdue_open_by_area_code(base, period.end).items():
+            counts[code] = counts.get(code, Counts()) + Counts(overdue_open=number)
     return counts
+
+
+def activity_counts(scope: Scope, area: Area, start: datetime, end: datetime) -> Counts:
+    """The counts of what happened to the cases of `area` (its whole subtree) in the period: every
+    field of Counts except overdue_open, which is a state at the period's end rather than an event
+    count, costs a replay of the overdue cases, and is left at 0 here (indicator_row has it). For
+    the cockpit's tiles, which show none of it."""
+    period = check_period(start, end)
+    area = get_area_for_evaluation(scope, area.code)
+    return _roll_up(_counts_by_area_code(_area_q(area), period, overdue_open=False), [area])[area.code]
+
+
+def may_be_overdue_at(end: datetime) -> Any:
+    """Ids of the cases that can be red and not handled at `end`: those open now, and those whose
+    row changed at or after `end`.
+
+    A case closed, rated, voided or merged whose row has not changed since before `end` was already
+    in that state at `end` (every status change moves updated_at: cases.actions.save), and a case in
+    those states is not red and not handled: only an event that ends being overdue (close, void,
+    merge) leads there, and the clock stops with it. Leaving those cases out keeps the replay below
+    to the open and the recently changed cases instead of every case ever overdue.
+    """
+    return Case.objects.filter(Q(status__in=OPEN_STATUSES) | Q(updated_at__gte=end)).values("id")
 
 
 def _still_overdue(base: Q, end: datetime) -> Any:
     """(case, area code, time of the last overdue event) of the cases red and not handled at `end`."""
-    overdue_cases = CaseEvent.objects.filter(base, action=OVERDUE, occurred_at__lt=end).values("case_id")
+    overdue_cases = CaseEvent.objects.filter(
+        base, action=OVERDUE, occurred_at__lt=end, case_id__in=may_be_overdue_at(end)
+    ).values("case_id")
     return (
         CaseEvent.objects.filter(
             base, Q(action=OVERDUE) | ENDS_OVERDUE, occurred_at__lt=end, case_id__in=overdue_cases

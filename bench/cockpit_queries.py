@@ -1,0 +1,246 @@
+"""The cockpit and evaluation queries over a district's years of cases, at three sizes.
+
+Data: the demo's grids, catalogue and departments (bench.intake_bulk.prepare), real case histories
+made by the demo's stories through the real actions, copied back through time up to each size
+(bench/workload.py says how and what the copies lack). The three sizes are reached by growing the
+same database, so each size is measured on the data of the smaller ones plus more.
+
+Measured at each size, as the city's duty leader (demo_leader) sees them, median of REPEATS calls:
+- the cockpit summary tiles (cockpit.queries.summary) of the whole demo area — every case of the
+  data set, the "district" of issue 6 — and of its busiest real district;
+- the whole cockpit page's figures (cockpit.queries.overview) of the whole area;
+- the evaluation table of the busiest street (evaluation.queries.evaluation_table, one row per
+  community, the last 30 days), and the department table of the whole area;
+- the baseline, in the same run: one plain SQL COUNT of the area's cases through the
+  (area, status) index, i.e. reading every case of the area once.
+The growth rows compare each figure with the same figure at the smallest size.
+"""
+
+import math
+import statistics
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from bench.harness import Row, below, say
+
+NAME = "cockpit_queries"
+TEMPLATES = {True: 300, False: 600}
+SIZES = {True: (25_000, 50_000, 100_000), False: (100_000, 300_000, 1_000_000)}
+SPAN_DAYS = 3 * 365
+REPEATS = 5
+TARGET_MS = {1_000_000: 200.0, 10_000_000: 1000.0}
+CITY = "330100000000"
+
+
+def timed(call: Callable[[], Any], repeats: int = REPEATS) -> float:
+    """Median wall time of `call` in milliseconds (a first call warms the caches and is not counted)."""
+    call()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def plain_count_ms(prefix: str) -> float:
+    from django.db import connection
+
+    from gridgov.cases.models import Case
+
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT COUNT(*) FROM {quote(Case._meta.db_table)} WHERE {quote('area_id')} >= %s "
+        f"AND {quote('area_id')} < %s"
+    )
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+    def count() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [prefix, upper])
+            cursor.fetchone()
+
+    return timed(count)
+
+
+def busiest(length: int, within: str) -> str:
+    """The area code (cut to `length`, padded to 12) with the most cases under `within`."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    from gridgov.cases.models import Case
+
+    row = (
+        Case.objects.filter(area__code__startswith=within)
+        .annotate(unit=Substr("area_id", 1, length))
+        .values("unit")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    if row is None:
+        raise RuntimeError("no cases to measure")
+    return str(row["unit"]).ljust(12, "0")
+
+
+def measure_size(size: int) -> dict[str, float]:
+    from gridgov.accounts.models import User
+    from gridgov.accounts.queries import get_scope
+    from gridgov.areas.models import Area
+    from gridgov.cockpit import queries as cockpit
+    from gridgov.core.clock import now
+    from gridgov.evaluation import queries as evaluation
+
+    leader = User.objects.get(username="demo_leader")
+    scope = get_scope(leader)
+    moment = now()
+    city = Area.objects.get(code=CITY)
+    district = Area.objects.get(code=busiest(6, CITY[:4]))
+    street = busiest(9, district.code[:6])
+    month_start = moment - timedelta(days=30)
+    return {
+        "summary_city": timed(lambda: cockpit.summary(scope, city, moment)),
+        "summary_district": timed(lambda: cockpit.summary(scope, district, moment)),
+        "overview_city": timed(lambda: cockpit.overview(scope, city, moment)),
+        "street_table": timed(lambda: evaluation.evaluation_table(scope, street, month_start, moment)),
+        "department_table": timed(
+            lambda: evaluation.department_table(scope, month_start, moment, area_code=CITY)
+        ),
+        "plain_count_city": plain_count_ms(CITY[:4]),
+        "plain_count_district": plain_count_ms(district.code[:6]),
+    }
+
+
+def grow_to(size: int, weights: list[float], seed: int) -> None:
+    from bench import workload
+    from gridgov.cases.models import OPEN_STATUSES, Case
+
+    have = Case.objects.count()
+    if have >= size:
+        return
+    # Open templates are copied only into the last OPEN_HORIZON_DAYS: count the others.
+    per_copy = Case.objects.exclude(number__contains="~").exclude(status__in=OPEN_STATUSES).count()
+    copies = math.ceil((size - have) / max(1, per_copy))
+    done = workload.replicate(workload.shift_days(copies, SPAN_DAYS, weights, seed=seed))
+    say(
+        f"cockpit_queries: {done.cases:,} cases, {done.events:,} events, {done.tasks:,} tasks copied "
+        f"in {done.seconds:.0f} s ({Case.objects.count():,} cases now)"
+    )
+
+
+def run(quick: bool) -> list[Row]:
+    from bench import workload
+    from bench.harness import bench_database
+    from bench.intake_bulk import prepare
+    from gridgov.cases.models import Case, CaseEvent
+
+    bench_database()
+    prepare()
+    if Case.objects.exists():
+        raise RuntimeError("cockpit_queries needs a benchmark database without cases")
+    say(f"cockpit_queries: {TEMPLATES[quick]} demo stories through the real actions…")
+    started = time.perf_counter()
+    story_counts = workload.build_templates(TEMPLATES[quick])
+    template_seconds = time.perf_counter() - started
+    weights, shape = workload.month_weights()
+    results: dict[int, dict[str, float]] = {}
+    actual: dict[int, tuple[int, int]] = {}
+    try:
+        for step, size in enumerate(SIZES[quick]):
+            grow_to(size, weights, seed=workload.SEED + step)
+            actual[size] = (Case.objects.count(), CaseEvent.objects.count())
+            say(f"cockpit_queries: measuring at {actual[size][0]:,} cases…")
+            results[size] = measure_size(size)
+    finally:
+        clean_up()
+    return rows_for(results, actual, story_counts, template_seconds, shape)
+
+
+LABELS = {
+    "summary_city": ("cockpit summary, whole area", "plain_count_city"),
+    "summary_district": ("cockpit summary, busiest district", "plain_count_district"),
+    "overview_city": ("cockpit page (overview), whole area", "plain_count_city"),
+    "street_table": ("evaluation table, busiest street, 30 days", "plain_count_district"),
+    "department_table": ("department table, whole area, 30 days", "plain_count_city"),
+}
+
+
+def rows_for(
+    results: dict[int, dict[str, float]],
+    actual: dict[int, tuple[int, int]],
+    story_counts: dict[str, int],
+    template_seconds: float,
+    shape: str,
+) -> list[Row]:
+    sizes = sorted(results)
+    smallest = sizes[0]
+    rows: list[Row] = []
+    for size in sizes:
+        cases, events = actual[size]
+        target_ms = TARGET_MS.get(size)
+        for key, (label, baseline_key) in LABELS.items():
+            rows.append(
+                Row(
+                    f"{label}, {cases:,} cases",
+                    results[size][key],
+                    "ms",
+                    baseline=results[size][baseline_key],
+                    target=below(target_ms)
+                    if target_ms and key in ("summary_city", "street_table")
+                    else None,
+                    note=(
+                        f"{cases:,} cases, {events:,} events; baseline: plain SQL COUNT of the area's cases"
+                        if key == "summary_city"
+                        else ""
+                    ),
+                )
+            )
+    for size in sizes[1:]:
+        growth = actual[size][0] / actual[smallest][0]
+        for key, (label, _baseline) in LABELS.items():
+            rows.append(
+                Row(
+                    f"growth: {label}, {actual[size][0]:,} vs {actual[smallest][0]:,} cases",
+                    results[size][key],
+                    "ms",
+                    baseline=results[smallest][key],
+                    note=f"cases grew {growth:.1f}×; a ratio near 1 is flat, near {growth:.1f} is linear",
+                )
+            )
+    stories = ", ".join(f"{k} {v}" for k, v in sorted(story_counts.items()) if k.startswith("status_"))
+    rows.append(
+        Row(
+            "templates: demo stories through the real actions",
+            template_seconds,
+            "s",
+            note=f"{stories}; copies shifted by whole weeks with the {shape}",
+        )
+    )
+    return rows
+
+
+def clean_up() -> None:
+    """Delete the cases and everything the stories wrote (not timed; plain DELETEs, since the
+    ORM's cascade would read a million rows first)."""
+    from gridgov.cases.models import Case, CaseEvent, CasePhoto, CaseRequest, CaseTask
+    from gridgov.core.models import AuditEvent
+    from gridgov.deadlines.models import Deadline
+    from gridgov.notifications.models import InboxMessage, WebhookDelivery
+
+    say("cockpit_queries: deleting the cases…")
+    for query in (
+        WebhookDelivery.objects.all(),
+        InboxMessage.objects.all(),
+        Deadline.objects.all(),
+        CasePhoto.objects.all(),
+        CaseRequest.objects.all(),
+        CaseEvent.objects.all(),
+        CaseTask.objects.all(),
+        AuditEvent.objects.filter(subject_type="cases.case"),
+    ):
+        query._raw_delete(query.db)
+    Case.objects.update(merged_into=None)
+    cases = Case.objects.all()
+    cases._raw_delete(cases.db)

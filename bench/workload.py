@@ -1,0 +1,271 @@
+"""District-scale case histories for the query benchmarks: real lifecycles, copied through time.
+
+Not a benchmark itself (no NAME): bench/cockpit_queries.py uses it.
+
+1. Templates: `build_templates(count)` runs the demo's stories (gridgov.demo.cases.load_demo_cases)
+   through the real actions with the clock moved: reports by residents, grid workers and the hotline,
+   registered, dispatched, signed, handled, checked, closed and rated, with returns, rework,
+   extensions, suspensions, escalations, whistles, merges, voids and missed limits (the sweeper fires
+   the deadlines) — over the 30 days ending now. Every row is what the real actions write.
+2. Copies: `replicate(shift_days(copies, span_days, month_weights()))` copies the templates'
+   Case, CaseEvent and CaseTask rows `copies` times, copy j shifted back in time by whole weeks
+   (drawn with the seasonal shape of a real 311 stream: ../shared/data/service-requests, 16 years
+   of NYC requests by month), every
+   datetime column moved by the same amount, so each copy is the same history as if it had
+   happened that many weeks earlier (whole weeks: the working-time limits stay right). Cases
+   still open are copied only into the last OPEN_HORIZON_DAYS, so the open cases are the recent
+   ones, as in a real district. A copy's number is the template's with
+   "~<j>" appended (unique); its idempotency key is empty; a merged copy points at the copy of its
+   target (or nowhere if that target was not copied).
+
+   tests/bench/test_workload.py proves the copy rule: stories run through the real actions and
+   copied a week back equal the same stories run a week earlier, column by column.
+
+   What copies do not get: deadlines, requests, photos, inbox messages and audit lines (the queries
+   measured read only cases, case events and tasks), and the JSON of a copied event still names the
+   template's task ids and any moment it records as text.
+
+The copying runs in the database (INSERT … SELECT joined to a shift table): on SQLite a Python
+function moves the datetime text; on PostgreSQL an interval is added.
+"""
+
+import csv
+import random
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bench.harness import say
+
+OPEN_HORIZON_DAYS = 10
+SHIFT_TABLE = "bench_case_shift"
+SHIFT_FUNCTION = "gridgov_bench_shift"
+SEED = 11
+
+
+@dataclass(frozen=True)
+class Replicated:
+    cases: int
+    events: int
+    tasks: int
+    seconds: float
+
+
+# ── templates ──────────────────────────────────────────────────────────────────────────────
+
+
+def build_templates(count: int, *, days: int = 30, seed: int = SEED) -> dict[str, int]:
+    """`count` demo stories through the real actions over the `days` ending now (the areas, the
+    catalogue and the districts' departments must exist: bench.intake_bulk.prepare)."""
+    from gridgov.accounts.actions import create_user
+    from gridgov.accounts.models import User
+    from gridgov.demo.cases import load_demo_cases
+
+    if not User.objects.filter(username="resident").exists():
+        create_user(username="resident", password=None, display_name="居民", actor_label="bench")
+    return load_demo_cases(count, days=days, seed=seed, say=lambda _text: None)
+
+
+# ── the workload's seasonal shape ────────────────────────────────────────────────────────────
+
+
+def month_weights() -> tuple[list[float], str]:
+    """Share of requests created in each calendar month (January first) in NYC's 16 years of one
+    agency's 311 requests (../shared/data/service-requests), and where it came from; equal shares
+    when the shared data are absent."""
+    from django.conf import settings
+
+    path = settings.GRIDGOV_SHARED_DATA / "service-requests" / "nyc-311-dohmh-animals.csv"
+    counts: Counter[int] = Counter()
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                created = _parse_day(row.get("Created Date") or "")
+                if created is not None:
+                    counts[created.month - 1] += 1
+    except OSError:
+        pass
+    total = sum(counts.values())
+    if total < 100:
+        return [1.0] * 12, "equal monthly shares (service-requests data absent)"
+    return [counts[month] / total for month in range(12)], f"monthly shape of {total:,} NYC 311 requests"
+
+
+def _parse_day(text: str) -> date | None:
+    try:
+        return datetime.strptime(text.strip(), "%m/%d/%Y %I:%M:%S %p").date()
+    except ValueError:
+        return None
+
+
+def shift_days(copies: int, span_days: int, weights: list[float], seed: int = SEED) -> list[int]:
+    """`copies` shifts of whole weeks within span_days, drawn with the monthly weights of the week
+    they move a template to. Whole weeks keep each history's weekdays, so the working-time limits
+    its deadlines were computed with stay right (public holidays excepted)."""
+    rng = random.Random(seed)
+    today = date.today()
+    weeks = list(range(1, span_days // 7 + 1))
+    week_weights = [weights[(today - timedelta(weeks=w)).month - 1] for w in weeks]
+    return [7 * w for w in rng.choices(weeks, weights=week_weights, k=copies)]
+
+
+# ── copying ────────────────────────────────────────────────────────────────────────────────
+
+
+def _shift_text(value: str | None, days: int) -> str | None:
+    """A datetime as Django stores it in SQLite ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC), `days` earlier."""
+    if value is None:
+        return None
+    return str(datetime.fromisoformat(value) - timedelta(days=days))
+
+
+def _shifted(column: str, vendor: str) -> str:
+    if vendor == "sqlite":
+        return f"{SHIFT_FUNCTION}({column}, s.days)"
+    return f"({column} - s.days * INTERVAL '1 day')"
+
+
+def _columns(model: Any) -> list[Any]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def replicate(
+    shifts: list[int], *, open_horizon_days: int = OPEN_HORIZON_DAYS, progress: Callable[[str], None] = say
+) -> Replicated:
+    """Copy every template case (the cases present now, none of them a copy) once per shift."""
+    import time
+
+    from django.db import connection, transaction
+
+    from gridgov.cases.lifecycle import OPEN
+    from gridgov.cases.models import Case, CaseEvent, CaseTask
+
+    started = time.perf_counter()
+    vendor = connection.vendor
+    quote = connection.ops.quote_name
+    templates = list(
+        Case.objects.exclude(number__contains="~").order_by("pk").values_list("pk", "number", "status")
+    )
+    open_statuses = {str(status) for status in OPEN}
+    with connection.cursor() as cursor:
+        if vendor == "sqlite":
+            raw = connection.connection
+            assert isinstance(raw, sqlite3.Connection)
+            raw.create_function(SHIFT_FUNCTION, 2, _shift_text, deterministic=True)
+        cursor.execute(f"DROP TABLE IF EXISTS {SHIFT_TABLE}")
+        cursor.execute(
+            f"CREATE TABLE {SHIFT_TABLE} (template_id bigint NOT NULL, copy_index integer NOT NULL, "
+            "days integer NOT NULL, new_number varchar(32) NOT NULL, new_id bigint)"
+        )
+    made = Counter[str]()
+    first_copy = _next_copy_index()
+    chunk = max(1, 200_000 // max(1, len(templates)))
+    for begin in range(0, len(shifts), chunk):
+        part = list(enumerate(shifts[begin : begin + chunk], start=first_copy + begin))
+        rows = [
+            (pk, copy, days, f"{number}~{copy:x}")
+            for copy, days in part
+            for pk, number, status in templates
+            if days <= open_horizon_days or status not in open_statuses
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {SHIFT_TABLE}")
+            cursor.executemany(
+                f"INSERT INTO {SHIFT_TABLE} (template_id, copy_index, days, new_number) "
+                "VALUES (%s, %s, %s, %s)",
+                rows,
+            )
+            made["cases"] += _copy_cases(cursor, vendor, quote)
+            made["events"] += _copy_children(cursor, vendor, quote, CaseEvent)
+            made["tasks"] += _copy_children(cursor, vendor, quote, CaseTask)
+        progress(
+            f"workload: {made['cases']:,} cases copied ({begin + len(part):,} of {len(shifts):,} copies)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {SHIFT_TABLE}")
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Case, CaseEvent, CaseTask):
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return Replicated(made["cases"], made["events"], made["tasks"], time.perf_counter() - started)
+
+
+def _next_copy_index() -> int:
+    """One more than the highest copy index in use, so replicate can be called again to grow."""
+    from gridgov.cases.models import Case
+
+    highest = 0
+    for number in Case.objects.filter(number__contains="~").values_list("number", flat=True).iterator():
+        highest = max(highest, int(number.rsplit("~", 1)[1], 16))
+    return highest + 1
+
+
+def _copy_cases(cursor: Any, vendor: str, quote: Callable[[str], str]) -> int:
+    from django.db import models
+
+    from gridgov.cases.models import Case
+
+    table = quote(Case._meta.db_table)
+    columns, values = [], []
+    for field in _columns(Case):
+        column = quote(field.column)
+        columns.append(column)
+        if field.name == "number":
+            values.append("s.new_number")
+        elif field.name == "idempotency_key":
+            values.append("''")
+        elif field.name == "merged_into":
+            values.append("NULL")
+        elif isinstance(field, models.DateTimeField):
+            values.append(_shifted(f"c.{column}", vendor))
+        else:
+            values.append(f"c.{column}")
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+        f"FROM {table} c JOIN {SHIFT_TABLE} s ON s.template_id = c.id ORDER BY s.copy_index, c.id"
+    )
+    copied = int(cursor.rowcount)
+    number = quote("number")
+    cursor.execute(
+        f"UPDATE {SHIFT_TABLE} SET new_id = (SELECT n.id FROM {table} n WHERE n.{number} = "
+        f"{SHIFT_TABLE}.new_number)"
+    )
+    # A merged copy points at the same copy of its target, when that target was copied.
+    merged = quote("merged_into_id")
+    cursor.execute(
+        f"UPDATE {table} SET {merged} = (SELECT t.new_id FROM {SHIFT_TABLE} s "
+        f"JOIN {table} c ON c.id = s.template_id "
+        f"JOIN {SHIFT_TABLE} t ON t.template_id = c.{merged} AND t.copy_index = s.copy_index "
+        f"WHERE s.new_id = {table}.id) "
+        f"WHERE id IN (SELECT s.new_id FROM {SHIFT_TABLE} s JOIN {table} c ON c.id = s.template_id "
+        f"WHERE c.{merged} IS NOT NULL)"
+    )
+    return copied
+
+
+def _copy_children(cursor: Any, vendor: str, quote: Callable[[str], str], model: Any) -> int:
+    from django.db import models
+
+    table = quote(model._meta.db_table)
+    columns, values = [], []
+    for field in _columns(model):
+        column = quote(field.column)
+        columns.append(column)
+        if field.name == "case":
+            values.append("s.new_id")
+        elif isinstance(field, models.DateTimeField):
+            values.append(_shifted(f"x.{column}", vendor))
+        else:
+            values.append(f"x.{column}")
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+        f"FROM {table} x JOIN {SHIFT_TABLE} s ON s.template_id = x.{quote('case_id')} "
+        "ORDER BY s.copy_index, x.id"
+    )
+    return int(cursor.rowcount)
