@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench bench-full assets lint lint-format lint-ruff lint-types lint-imports lint-migrations format check ci clean-demo
+.PHONY: demo serve test bench bench-full assets lint lint-format lint-ruff lint-types lint-imports lint-migrations format check ci clean-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ demo: $(VENV)/.base-installed node_modules/.installed
 	GRIDGOV_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	GRIDGOV_DEBUG=1 $(BIN)/python manage.py load_demo
 	GRIDGOV_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production server (docs/production.md): gunicorn with config/gunicorn.conf.py on GRIDGOV_BIND
+# (default 127.0.0.1:8000). Needs GRIDGOV_SECRET_KEY and GRIDGOV_ALLOWED_HOSTS; GRIDGOV_DEBUG unset.
+# With DEBUG off Django serves no static files (config/urls.py adds them only with DEBUG) and
+# whitenoise is not used: collectstatic gathers them into var/static/ for the reverse proxy in front
+# (nginx, say) to serve under /static/, and it serves the uploaded photos in var/media/ under /media/.
+serve: $(VENV)/.base-installed node_modules/.installed
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 test: $(VENV)/.dev-installed node_modules/.installed
 	GRIDGOV_DEBUG=1 $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -22,7 +22,11 @@ class SessionAuth(NinjaSessionAuth):
     """Django's session, CSRF-checked for unsafe methods (ninja's default)."""
 
 
-api_auth: list[APIKeyCookie | HttpBearer] = [SessionAuth(), BearerTokenAuth()]
+# The token first: ninja's session auth refuses an unsafe request without a CSRF token outright
+# (403) instead of passing to the next method, so a machine sending only its bearer token would be
+# refused. A request without an Authorization header falls through to the session, CSRF-checked;
+# a cross-site page cannot set that header, so trying the token first opens nothing.
+api_auth: list[APIKeyCookie | HttpBearer] = [BearerTokenAuth(), SessionAuth()]
 
 
 def anyone(request: HttpRequest) -> Any:

@@ -81,6 +81,7 @@ def _converter(field: models.Field[Any, Any], connection: Any) -> Callable[[mode
             return converted[value]
 
         return moment
+
     # Everything else as the compiler does it: pre_save (auto_now…), then the database form.
     def prepared(obj: models.Model) -> Any:
         return field.get_db_prep_save(field.pre_save(obj, True), connection)

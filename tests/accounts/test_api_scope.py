@@ -570,3 +570,29 @@ def test_bearer_token_authenticates_and_a_wrong_or_revoked_one_does_not(world: d
     assert client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION="Bearer ggv_wrong").status_code == 401
     revoke_api_token(token=token)
     assert client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+
+def test_a_machine_posts_with_its_token_alone_and_a_session_still_needs_csrf(world: dict[str, Any]) -> None:
+    """With CSRF enforced, as in production (the test client skips it by default)."""
+    _token, secret = issue_api_token(user=world["worker"], name="hotline system")
+    report = {
+        "source": "grid_patrol",
+        "title": "井盖缺失",
+        "category_code": "E0101",
+        "lon": 120.105,
+        "lat": 30.205,
+    }
+    machine = Client(enforce_csrf_checks=True)
+    response = machine.post(
+        "/api/v1/cases/",
+        json.dumps(report),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 201, response.content
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world["worker"])
+    before = Case.objects.count()
+    refused = browser.post("/api/v1/cases/", json.dumps(report), content_type="application/json")
+    assert refused.status_code == 403
+    assert Case.objects.count() == before
