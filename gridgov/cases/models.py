@@ -189,8 +189,6 @@ class Case(models.Model):
             # changed since a moment (evaluation's overdue-at-period-end candidates): issue 6.
             models.Index(fields=["status", "area"], name="case_status_area"),
             models.Index(fields=["updated_at"], name="case_updated"),
-            # A district's or the city's cases of a period (cockpit intake, trends, breakdowns).
-            models.Index(fields=["reported_at"], name="case_reported"),
         ]
 
     def __str__(self) -> str:

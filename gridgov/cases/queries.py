@@ -202,10 +202,11 @@ def find_duplicates(
             where |= code_prefix_q("area__code", scope_prefix(community_of(area_code)))
     if not where:
         return []
+    # No "merged_into IS NULL": a merged case is not open anyway, and SQLite's planner took that
+    # condition's index (nearly every row) over (status, reported_at), a 50 ms scan at 85,000 cases.
     candidates = Case.objects.filter(
         where,
         status__in=OPEN_STATUSES,
-        merged_into__isnull=True,
         reported_at__gte=reported_at - window,
         reported_at__lte=reported_at,
     ).order_by("-reported_at", "-id")
