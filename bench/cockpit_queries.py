@@ -230,25 +230,38 @@ def rows_for(
 
 
 def clean_up() -> None:
-    """Delete the cases and everything the stories wrote (not timed; plain DELETEs, since the
-    ORM's cascade would read a million rows first)."""
+    """Delete the cases and everything the stories wrote (not timed).
+
+    The case tables are emptied whole (a million cases and eight million events): on SQLite by
+    DELETE without WHERE with the foreign-key checks off for the moment (SQLite then drops the
+    pages instead of checking every row), on PostgreSQL by TRUNCATE. Nothing else in a benchmark
+    database points at cases (gridwork's household visits are emptied of them first)."""
+    from django.db import connection
+
     from gridgov.cases.models import Case, CaseEvent, CasePhoto, CaseRequest, CaseTask
     from gridgov.core.models import AuditEvent
     from gridgov.deadlines.models import Deadline
+    from gridgov.gridwork.models import HouseholdVisit
     from gridgov.notifications.models import InboxMessage, WebhookDelivery
 
     say("cockpit_queries: deleting the cases…")
     for query in (
         WebhookDelivery.objects.all(),
-        InboxMessage.objects.all(),
-        Deadline.objects.all(),
-        CasePhoto.objects.all(),
-        CaseRequest.objects.all(),
-        CaseEvent.objects.all(),
-        CaseTask.objects.all(),
+        InboxMessage.objects.filter(subject_type="cases.case"),
+        Deadline.objects.filter(subject_type="cases.case"),
         AuditEvent.objects.filter(subject_type="cases.case"),
     ):
         query._raw_delete(query.db)
-    Case.objects.update(merged_into=None)
-    cases = Case.objects.all()
-    cases._raw_delete(cases.db)
+    HouseholdVisit.objects.filter(case__isnull=False).update(case=None)
+    tables = [model._meta.db_table for model in (CasePhoto, CaseRequest, CaseEvent, CaseTask, Case)]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("TRUNCATE " + ", ".join(quote(table) for table in tables))
+            return
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {quote(table)}")
+        finally:
+            cursor.execute("PRAGMA foreign_keys = ON")
