@@ -235,7 +235,7 @@ def clean_up() -> None:
     The case tables are emptied whole (a million cases and eight million events): on SQLite by
     DELETE without WHERE with the foreign-key checks off for the moment (SQLite then drops the
     pages instead of checking every row), on PostgreSQL by TRUNCATE. Nothing else in a benchmark
-    database points at cases (gridwork's household visits are emptied of them first)."""
+    database points at cases but gridwork's household visits, of which there are none."""
     from django.db import connection
 
     from gridgov.cases.models import Case, CaseEvent, CasePhoto, CaseRequest, CaseTask
@@ -252,11 +252,14 @@ def clean_up() -> None:
         AuditEvent.objects.filter(subject_type="cases.case"),
     ):
         query._raw_delete(query.db)
-    HouseholdVisit.objects.filter(case__isnull=False).update(case=None)
+    if HouseholdVisit.objects.exists():
+        raise RuntimeError("the benchmark database has household visits: the cases are not emptied")
     tables = [model._meta.db_table for model in (CasePhoto, CaseRequest, CaseEvent, CaseTask, Case)]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # TRUNCATE must name every table that points at cases (visits: none, checked above).
+            tables.insert(0, HouseholdVisit._meta.db_table)
             cursor.execute("TRUNCATE " + ", ".join(quote(table) for table in tables))
             return
         cursor.execute("PRAGMA foreign_keys = OFF")
