@@ -1,15 +1,17 @@
 """Scheduling, cancelling and firing deadline rows (docs/time-limits.md).
 
 A domain schedules a row for each running limit and registers, in its AppConfig.ready(), the handler
-of each kind it owns. `fire_due_deadlines` — run by `manage.py run_scheduler` — claims one due row
-per transaction, calls its handler inside that transaction and records the result with the row, so
-the handler's writes and `fired_at` commit together or not at all.
+of each kind it owns. `fire_due_deadlines` — run by `manage.py run_scheduler` — claims a batch of due
+rows per transaction (at most CLAIM_BATCH, for at most BATCH_SECONDS), calls each row's handler in its
+own savepoint inside that transaction and records the result with the row, so a handler's writes and
+its row's `fired_at` commit together or not at all, and a failing handler undoes only its own writes.
 
 The row is its own record (started, due, fired or cancelled, outcome, failures), like a case event:
 scheduling and firing write no audit line. Giving a row up does, for an operator to look at.
 """
 
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,8 +42,16 @@ MAX_ATTEMPTS = 5
 MAX_OUTCOME_LENGTH = 200
 MAX_FAILURE_LENGTH = 4000
 ACTOR_LABEL = "deadline sweeper"
+# Rows claimed per transaction: the due query, BEGIN and COMMIT are paid once per batch instead of
+# once per row. A batch also commits early once its handlers have run BATCH_SECONDS, because on
+# SQLite the write lock is held for the whole transaction and web requests that write wait for it.
+CLAIM_BATCH = 50
+BATCH_SECONDS = 0.2
 
 _handlers: dict[str, DeadlineHandler] = {}
+# Moved by every cancel_deadlines call that cancelled something: a batch whose handlers cancelled
+# rows reads again which of its remaining rows are still open (a cancelled row never fires).
+_cancellations = 0
 
 
 # ------------------------------------------------------------------------------------------ registry
@@ -113,13 +123,17 @@ def cancel_deadlines(
 
     `outcome` keeps the reason ("cancelled" when none is given). Fired rows are left as they are.
     """
+    global _cancellations
     with transaction.atomic():
         rows = Deadline.objects.filter(OPEN, subject_type=subject_type, subject_id=str(subject_id))
         if kinds is not None:
             rows = rows.filter(kind__in=list(kinds))
-        return rows.update(
+        cancelled = rows.update(
             cancelled_at=clock_now(), outcome=(reason or CANCELLED_OUTCOME)[:MAX_OUTCOME_LENGTH]
         )
+    if cancelled:
+        _cancellations += 1
+    return cancelled
 
 
 # ------------------------------------------------------------------------------------------ sweep
@@ -158,13 +172,13 @@ def retry_delay(attempts: int) -> timedelta:
     return RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
 
 
-def _claim(now: datetime) -> Deadline | None:
-    """Lock the first due row for this transaction. PostgreSQL skips rows another sweeper holds;
-    SQLite ignores the lock, and there exactly one scheduler process runs (docs/time-limits.md)."""
+def _claim(now: datetime, count: int) -> list[Deadline]:
+    """Lock the first `count` due rows for this transaction. PostgreSQL skips rows another sweeper
+    holds; SQLite ignores the lock, and there exactly one scheduler process runs (docs/time-limits.md)."""
     rows = due_deadlines(now)
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True)
-    return rows.first()
+    return list(rows[:count])
 
 
 def _run_handler(row: Deadline) -> str:
@@ -175,65 +189,95 @@ def _run_handler(row: Deadline) -> str:
     return str(result if result is not None else "")[:MAX_OUTCOME_LENGTH]
 
 
-def _fire_one(now: datetime, max_attempts: int) -> FiredDeadline | None:
-    """Claim, fire and record one due row in one transaction; None when no row is due."""
+def _fire_row(row: Deadline, now: datetime, max_attempts: int) -> FiredDeadline:
+    """Run a claimed row's handler in a savepoint and record the result on the row, inside the
+    batch's transaction."""
+    subject = f"{row.subject_type}:{row.subject_id}"
+    try:
+        # The savepoint undoes the handler's writes when it raises; the row's record survives.
+        with transaction.atomic():
+            outcome = _run_handler(row)
+    except Exception as error:  # a job loop: any failure of one row is recorded on that row
+        logger.warning("deadline %s (%s %s) failed", row.pk, row.kind, subject, exc_info=True)
+        row.attempts += 1
+        row.failure_reason = "".join(traceback.format_exception_only(error)).strip()[:MAX_FAILURE_LENGTH]
+        if row.attempts >= max_attempts:
+            row.fired_at, row.outcome, row.retry_at = clock_now(), FAILED_OUTCOME, None
+            row.save(update_fields=["attempts", "failure_reason", "fired_at", "outcome", "retry_at"])
+            record_audit_event(
+                action="give_up_deadline",
+                subject_type=row.subject_type,
+                subject_id=row.subject_id,
+                actor_label=ACTOR_LABEL,
+                data={
+                    "deadline": row.pk,
+                    "kind": row.kind,
+                    "attempts": row.attempts,
+                    "reason": row.failure_reason,
+                },
+            )
+            return FiredDeadline(row.pk, row.kind, subject, FAILED_OUTCOME, row.failure_reason)
+        row.retry_at = now + retry_delay(row.attempts)
+        row.save(update_fields=["attempts", "failure_reason", "retry_at"])
+        return FiredDeadline(row.pk, row.kind, subject, "retry", row.failure_reason)
+    row.fired_at, row.outcome = clock_now(), outcome
+    row.save(update_fields=["fired_at", "outcome"])
+    return FiredDeadline(row.pk, row.kind, subject, "fired", outcome)
+
+
+def _fire_batch(now: datetime, count: int, max_attempts: int) -> list[FiredDeadline] | None:
+    """Claim up to `count` due rows and fire them in one transaction; None when no row is due.
+
+    After BATCH_SECONDS it commits what it did (at least one row); the rows it did not reach stay
+    due for the next batch. When a handler has cancelled rows, the rest of the batch is read again
+    and only the rows still open fire."""
     with transaction.atomic(durable=True):
-        row = _claim(now)
-        if row is None:
+        rows = _claim(now, count)
+        if not rows:
             return None
-        subject = f"{row.subject_type}:{row.subject_id}"
-        try:
-            # The savepoint undoes the handler's writes when it raises; the row's record survives.
-            with transaction.atomic():
-                outcome = _run_handler(row)
-        except Exception as error:  # a job loop: any failure of one row is recorded on that row
-            logger.warning("deadline %s (%s %s) failed", row.pk, row.kind, subject, exc_info=True)
-            row.attempts += 1
-            row.failure_reason = "".join(traceback.format_exception_only(error)).strip()[:MAX_FAILURE_LENGTH]
-            if row.attempts >= max_attempts:
-                row.fired_at, row.outcome, row.retry_at = clock_now(), FAILED_OUTCOME, None
-                row.save(update_fields=["attempts", "failure_reason", "fired_at", "outcome", "retry_at"])
-                record_audit_event(
-                    action="give_up_deadline",
-                    subject_type=row.subject_type,
-                    subject_id=row.subject_id,
-                    actor_label=ACTOR_LABEL,
-                    data={
-                        "deadline": row.pk,
-                        "kind": row.kind,
-                        "attempts": row.attempts,
-                        "reason": row.failure_reason,
-                    },
+        started = time.monotonic()
+        seen = _cancellations
+        fired: list[FiredDeadline] = []
+        while rows:
+            if fired and time.monotonic() - started >= BATCH_SECONDS:
+                break
+            if _cancellations != seen:
+                seen = _cancellations
+                still_open = set(
+                    Deadline.objects.filter(OPEN, pk__in=[r.pk for r in rows]).values_list("pk", flat=True)
                 )
-                return FiredDeadline(row.pk, row.kind, subject, FAILED_OUTCOME, row.failure_reason)
-            row.retry_at = now + retry_delay(row.attempts)
-            row.save(update_fields=["attempts", "failure_reason", "retry_at"])
-            return FiredDeadline(row.pk, row.kind, subject, "retry", row.failure_reason)
-        row.fired_at, row.outcome = clock_now(), outcome
-        row.save(update_fields=["fired_at", "outcome"])
-        return FiredDeadline(row.pk, row.kind, subject, "fired", outcome)
+                rows = [r for r in rows if r.pk in still_open]
+                if not rows:
+                    break
+            fired.append(_fire_row(rows.pop(0), now, max_attempts))
+        return fired
 
 
 def fire_due_deadlines(
     *, now: datetime | None = None, limit: int | None = None, max_attempts: int = MAX_ATTEMPTS
 ) -> SweepReport:
-    """Fire every row due at `now` (default: the clock), at most `limit`, one transaction per row.
+    """Fire every row due at `now` (default: the clock), at most `limit`, oldest due first, a batch
+    of rows per transaction and each row's handler in its own savepoint.
 
     A row whose handler raises is tried again after retry_delay(attempts) and given up (outcome
     "failed", fired_at set) at the `max_attempts`-th failure; the sweep goes on with the next row.
-    Must not run inside a transaction: each row commits on its own.
+    A row that a handler of the same batch cancelled does not fire. Rows that a handler schedules
+    already due fire in a later batch of the same sweep. Must not run inside a transaction: each
+    batch commits on its own.
     """
     moment = _aware(now, "now") if now is not None else clock_now()
     report = SweepReport()
     while limit is None or report.claimed < limit:
-        fired = _fire_one(moment, max_attempts)
-        if fired is None:
+        wanted = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - report.claimed)
+        batch = _fire_batch(moment, wanted, max_attempts)
+        if batch is None:
             break
-        report.rows.append(fired)
-        if fired.result == "fired":
-            report.fired += 1
-        elif fired.result == FAILED_OUTCOME:
-            report.given_up += 1
-        else:
-            report.retried += 1
+        for fired in batch:
+            report.rows.append(fired)
+            if fired.result == "fired":
+                report.fired += 1
+            elif fired.result == FAILED_OUTCOME:
+                report.given_up += 1
+            else:
+                report.retried += 1
     return report

@@ -165,3 +165,29 @@ def test_mark_read_marks_only_the_users_own(staff: dict[str, User]) -> None:
     assert mark_all_read(alice) == 1
     assert (unread_count(alice), unread_count(bob)) == (0, 2)
     assert mark_all_read(alice) == 0
+
+
+def test_the_dedupe_check_reads_the_unique_index_not_the_recipients_whole_inbox(
+    staff: dict[str, User],
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL picks plans by table statistics")
+    users = list(staff.values())
+    for n in range(30):
+        notify_users(users, kind="info", title=f"older {n}", body="", dedupe_key=f"older:{n}")
+    with CaptureQueriesContext(connection) as queries:
+        notify_users(users, kind="info", title="new", body="", dedupe_key="dispatch:1:1")
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and "dedupe_key" in q["sql"]
+    ]
+    assert len(reads) == 2  # the check before the insert and the read of what was created
+    with connection.cursor() as cursor:
+        for sql in reads:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            plan = " ".join(str(line) for line in cursor.fetchall())
+            assert "inbox_unique_dedupe_key" in plan, plan
