@@ -31,7 +31,8 @@ TEMPLATES = {True: 300, False: 600}
 SIZES = {True: (25_000, 50_000, 100_000), False: (100_000, 300_000, 1_000_000)}
 # The city scale of issue 6, PostgreSQL only: GRIDGOV_BENCH_CITY=1 with --full (about an hour).
 CITY_SIZES = (1_000_000, 3_000_000, 10_000_000)
-SPAN_DAYS = 3 * 365
+# A busy district (issue 6): 1,000 cases a day, so 1,000,000 cases are about three years.
+CASES_PER_DAY = 1_000
 REPEATS = 5
 TARGET_MS = {1_000_000: 200.0, 10_000_000: 1000.0}
 CITY = "330100000000"
@@ -117,6 +118,9 @@ def measure_size(size: int) -> dict[str, float]:
 
 
 def grow_to(size: int, weights: list[float], seed: int) -> None:
+    """Copy templates back in time until the data hold `size` cases at CASES_PER_DAY: the history
+    grows longer, not denser, so every size has the same recent month and the sizes differ only in
+    how much history lies behind it (what the growth rows are about)."""
     from bench import workload
     from gridgov.cases.models import OPEN_STATUSES, Case
 
@@ -126,7 +130,10 @@ def grow_to(size: int, weights: list[float], seed: int) -> None:
     # Open templates are copied only into the last OPEN_HORIZON_DAYS: count the others.
     per_copy = Case.objects.exclude(number__contains="~").exclude(status__in=OPEN_STATUSES).count()
     copies = math.ceil((size - have) / max(1, per_copy))
-    done = workload.replicate(workload.shift_days(copies, SPAN_DAYS, weights, seed=seed))
+    shifts = workload.shift_days(
+        copies, math.ceil(size / CASES_PER_DAY), weights, seed=seed, after_days=have // CASES_PER_DAY
+    )
+    done = workload.replicate(shifts)
     say(
         f"cockpit_queries: {done.cases:,} cases, {done.events:,} events, {done.tasks:,} tasks copied "
         f"in {done.seconds:.0f} s ({Case.objects.count():,} cases now)"

@@ -101,13 +101,16 @@ def _parse_day(text: str) -> date | None:
         return None
 
 
-def shift_days(copies: int, span_days: int, weights: list[float], seed: int = SEED) -> list[int]:
-    """`copies` shifts of whole weeks within span_days, drawn with the monthly weights of the week
-    they move a template to. Whole weeks keep each history's weekdays, so the working-time limits
-    its deadlines were computed with stay right (public holidays excepted)."""
+def shift_days(
+    copies: int, span_days: int, weights: list[float], seed: int = SEED, *, after_days: int = 0
+) -> list[int]:
+    """`copies` shifts of whole weeks, more than `after_days` and at most `span_days` back, drawn
+    with the monthly weights of the week they move a template to. Whole weeks keep each history's
+    weekdays, so the working-time limits its deadlines were computed with stay right (public
+    holidays excepted)."""
     rng = random.Random(seed)
     today = date.today()
-    weeks = list(range(1, span_days // 7 + 1))
+    weeks = list(range(after_days // 7 + 1, max(span_days // 7, after_days // 7 + 1) + 1))
     week_weights = [weights[(today - timedelta(weeks=w)).month - 1] for w in weeks]
     return [7 * w for w in rng.choices(weeks, weights=week_weights, k=copies)]
 

@@ -123,3 +123,9 @@ def test_shifts_are_whole_weeks_within_the_span() -> None:
     # Weeks landing in July–December have weight 0.
     today = datetime.now(UTC).date()
     assert all((today - timedelta(days=s)).month <= 6 for s in shifts)
+
+
+def test_shifts_after_a_span_extend_the_history_back() -> None:
+    shifts = workload.shift_days(200, 140, [1.0] * 12, seed=2, after_days=70)
+    assert all(70 < s <= 140 and s % 7 == 0 for s in shifts)
+    assert len(set(shifts)) > 5  # spread over the weeks, not one
