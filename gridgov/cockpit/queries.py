@@ -395,9 +395,9 @@ def _overdue_at_day_ends(area: Area, window: Window) -> list[int]:
     # others have no event in it: see may_be_overdue_at).
     ever_overdue = CaseEvent.objects.filter(
         _events_in(area),
+        may_be_overdue_at(window.start),
         action=OVERDUE,
         occurred_at__lt=window.end,
-        case_id__in=may_be_overdue_at(window.start),
     ).values("case_id")
     changes = sorted(
         CaseEvent.objects.filter(

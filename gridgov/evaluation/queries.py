@@ -244,23 +244,27 @@ def activity_counts(scope: Scope, area: Area, start: datetime, end: datetime) ->
     return _roll_up(_counts_by_area_code(_area_q(area), period, overdue_open=False), [area])[area.code]
 
 
-def may_be_overdue_at(end: datetime) -> Any:
-    """Ids of the cases that can be red and not handled at `end`: those open now, and those whose
-    row changed at or after `end`.
+def may_be_overdue_at(end: datetime) -> Q:
+    """Events of the cases that can be red and not handled at `end`: those open now, and those
+    whose row changed at or after `end`.
 
     A case closed, rated, voided or merged whose row has not changed since before `end` was already
     in that state at `end` (every status change moves updated_at: cases.actions.save), and a case in
     those states is not red and not handled: only an event that ends being overdue (close, void,
     merge) leads there, and the clock stops with it. Leaving those cases out keeps the replay below
-    to the open and the recently changed cases instead of every case ever overdue.
+    to the open and the recently changed cases instead of every case ever overdue. Two IN lists,
+    not one list with OR: each is read through its own index ((status, area) and updated_at), where
+    the OR made SQLite scan every case.
     """
-    return Case.objects.filter(Q(status__in=OPEN_STATUSES) | Q(updated_at__gte=end)).values("id")
+    return Q(case_id__in=Case.objects.filter(status__in=OPEN_STATUSES).values("id")) | Q(
+        case_id__in=Case.objects.filter(updated_at__gte=end).values("id")
+    )
 
 
 def _still_overdue(base: Q, end: datetime) -> Any:
     """(case, area code, time of the last overdue event) of the cases red and not handled at `end`."""
     overdue_cases = CaseEvent.objects.filter(
-        base, action=OVERDUE, occurred_at__lt=end, case_id__in=may_be_overdue_at(end)
+        base, may_be_overdue_at(end), action=OVERDUE, occurred_at__lt=end
     ).values("case_id")
     return (
         CaseEvent.objects.filter(
