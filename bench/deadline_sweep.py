@@ -42,7 +42,8 @@ from bench.harness import Row, at_least, below, ratio_below, say
 
 NAME = "deadline_sweep"
 SIZES = {True: (10_000, 25_000, 50_000), False: (100_000, 300_000, 1_000_000)}
-DUE = {True: 10_000, False: 10_000}
+# Quick fires fewer (the firing rate is what is measured; 10,000 take minutes at today's rate).
+DUE = {True: 2_000, False: 10_000}
 FIND_REPEATS = 30
 CHUNK = 2_000
 # 1,000,000 cases over about 6 weeks: a chunk of 2,000 every 2 hours (24,000 a day).
