@@ -269,10 +269,21 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["action", "occurred_at"], name="event_action_time"),
             # Evaluation and cockpit counts of one action in one area over a period.
-            models.Index(fields=["action", "area_code", "occurred_at"], name="event_action_area_time"),
+            models.Index(
+                fields=["action", "area_code", "occurred_at"],
+                name="event_action_area_time",
+                # PostgreSQL answers an area prefix (LIKE '330102001%') from an index only with the
+                # pattern operator class (unless the database collation is C); SQLite ignores it
+                # and is given a range instead (accounts.scope.code_prefix_q).
+                opclasses=["", "varchar_pattern_ops", ""],
+            ),
             # A street's or a grid's events of a period; wider areas read the period by occurred_at
             # (accounts.scope.period_prefix_q).
-            models.Index(fields=["area_code", "occurred_at"], name="event_area_time"),
+            models.Index(
+                fields=["area_code", "occurred_at"],
+                name="event_area_time",
+                opclasses=["varchar_pattern_ops", ""],
+            ),
         ]
 
     def __str__(self) -> str:
