@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db
 MOMENT = datetime(2026, 3, 10, 2, 30, tzinfo=UTC)  # a Tuesday, 10:30 in Hangzhou
 TRAINING = {
     "教育文体": ["学校老师违规补课收费", "幼儿园学位不够孩子上学难", "中学教师有偿家教", "小学放学时间太早"],
-    "城乡建设": ["小区楼道灯坏了物业不修", "路灯不亮井盖缺失", "小区违章搭建阳光房", "老旧小区加装电梯"],
+    "城乡建设": ["小区楼道灯坏了物业不修", "路灯不亮井盖缺失", "小区违章搭建阳光房", "旧楼想装一部电梯"],
     "交通运输": ["公交车站取消出行不便", "出租车拒载绕路", "道路拥堵红绿灯时间", "公交线路调整"],
 }
 POINTS = {GRID_A: (120.105, 30.205), GRID_B: (120.125, 30.205), GRID_C: (120.145, 30.205)}
@@ -80,14 +80,14 @@ def sample_reports() -> list[Report]:
         Report("web", "出租车拒载绕路", lon=a[0], lat=a[1], is_urgent=True),
         Report("grid_patrol", "中学教师有偿家教", lon=b[0], lat=b[1], idempotency_key="p-2"),
         Report("sensor", "路灯不亮井盖缺失", lon=a[0], lat=a[1], idempotency_key="s-3"),
-        Report("web", "老旧小区加装电梯", address="清波街道清波门社区"),
+        Report("web", "旧楼想装一部电梯", address="清波街道清波门社区"),
         Report("web", "道路拥堵红绿灯时间", category_code="E0406", lon=c[0], lat=c[1]),
         Report("hotline", "楼道堆物", lon=b[0], lat=b[1], category_code="E0301", reporter_name="李四"),
         Report("web", "小学放学时间太早", lon=c[0], lat=c[1], category_code="M04"),
         Report("transfer", "上级交办事项", area_code="330102001051", category_code="E0101"),
         # Confident, but nowhere: no department serves it, so the automatic dispatch is undone.
         Report("hotline", "小区违章搭建阳光房"),
-        Report("sensor", "老旧小区加装电梯", idempotency_key="s-4"),
+        Report("sensor", "旧楼想装一部电梯", idempotency_key="s-4"),
     ]
 
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 # A toy training set in the real label space: enough for a real model to separate these words.
 TRAINING = {
     "教育文体": ["学校老师违规补课收费", "幼儿园学位不够孩子上学难", "中学教师有偿家教", "小学放学时间太早"],
-    "城乡建设": ["小区楼道灯坏了物业不修", "路灯不亮井盖缺失", "小区违章搭建阳光房", "老旧小区加装电梯"],
+    "城乡建设": ["小区楼道灯坏了物业不修", "路灯不亮井盖缺失", "小区违章搭建阳光房", "旧楼想装一部电梯"],
     "交通运输": ["公交车站取消出行不便", "出租车拒载绕路", "道路拥堵红绿灯时间", "公交线路调整"],
 }
 SCHOOL_REPORT = {"title": "学校老师违规补课收费", "description": "中学老师周末有偿补课"}
