@@ -215,31 +215,50 @@ def _next_copy_index() -> int:
     return highest + 1
 
 
-def _copy_cases(cursor: Any, vendor: str, quote: Callable[[str], str]) -> int:
+def _insert_copies(
+    cursor: Any,
+    vendor: str,
+    quote: Callable[[str], str],
+    model: Any,
+    joined_on: str,
+    replaced: dict[str, str],
+) -> int:
+    """INSERT … SELECT one copy of each `model` row per shift-table row joined on `joined_on`: every
+    datetime column shifted, the columns named in `replaced` (field names) set to the given SQL,
+    the rest as they are. Returns the number of rows inserted."""
     from django.db import models
 
+    table = quote(model._meta.db_table)
+    columns, values = [], []
+    for field in _columns(model):
+        column = quote(field.column)
+        columns.append(column)
+        if field.name in replaced:
+            values.append(replaced[field.name])
+        elif isinstance(field, models.DateTimeField):
+            values.append(_shifted(f"x.{column}", vendor))
+        else:
+            values.append(f"x.{column}")
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+        f"FROM {table} x JOIN {SHIFT_TABLE} s ON s.template_id = x.{quote(joined_on)} "
+        "ORDER BY s.copy_index, x.id"
+    )
+    return int(cursor.rowcount)
+
+
+def _copy_cases(cursor: Any, vendor: str, quote: Callable[[str], str]) -> int:
     from gridgov.cases.models import Case
 
     table = quote(Case._meta.db_table)
-    columns, values = [], []
-    for field in _columns(Case):
-        column = quote(field.column)
-        columns.append(column)
-        if field.name == "number":
-            values.append("s.new_number")
-        elif field.name == "idempotency_key":
-            values.append("''")
-        elif field.name == "merged_into":
-            values.append("NULL")
-        elif isinstance(field, models.DateTimeField):
-            values.append(_shifted(f"c.{column}", vendor))
-        else:
-            values.append(f"c.{column}")
-    cursor.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
-        f"FROM {table} c JOIN {SHIFT_TABLE} s ON s.template_id = c.id ORDER BY s.copy_index, c.id"
+    copied = _insert_copies(
+        cursor,
+        vendor,
+        quote,
+        Case,
+        "id",
+        {"number": "s.new_number", "idempotency_key": "''", "merged_into": "NULL"},
     )
-    copied = int(cursor.rowcount)
     number = quote("number")
     cursor.execute(
         f"UPDATE {SHIFT_TABLE} SET new_id = (SELECT n.id FROM {table} n WHERE n.{number} = "
@@ -259,22 +278,4 @@ def _copy_cases(cursor: Any, vendor: str, quote: Callable[[str], str]) -> int:
 
 
 def _copy_children(cursor: Any, vendor: str, quote: Callable[[str], str], model: Any) -> int:
-    from django.db import models
-
-    table = quote(model._meta.db_table)
-    columns, values = [], []
-    for field in _columns(model):
-        column = quote(field.column)
-        columns.append(column)
-        if field.name == "case":
-            values.append("s.new_id")
-        elif isinstance(field, models.DateTimeField):
-            values.append(_shifted(f"x.{column}", vendor))
-        else:
-            values.append(f"x.{column}")
-    cursor.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
-        f"FROM {table} x JOIN {SHIFT_TABLE} s ON s.template_id = x.{quote('case_id')} "
-        "ORDER BY s.copy_index, x.id"
-    )
-    return int(cursor.rowcount)
+    return _insert_copies(cursor, vendor, quote, model, "case_id", {"case": "s.new_id"})
