@@ -239,9 +239,14 @@ def activity_counts(scope: Scope, area: Area, start: datetime, end: datetime) ->
     field of Counts except overdue_open, which is a state at the period's end rather than an event
     count, costs a replay of the overdue cases, and is left at 0 here (indicator_row has it). For
     the cockpit's tiles, which show none of it."""
-    period = check_period(start, end)
-    area = get_area_for_evaluation(scope, area.code)
-    return _roll_up(_counts_by_area_code(_area_q(area), period, overdue_open=False), [area])[area.code]
+    return _area_counts(
+        get_area_for_evaluation(scope, area.code), check_period(start, end), overdue_open=False
+    )
+
+
+def _area_counts(area: Area, period: Period, *, overdue_open: bool = True) -> Counts:
+    """The counts of `area`'s whole subtree in the period (the area read through the caller's scope)."""
+    return _roll_up(_counts_by_area_code(_area_q(area), period, overdue_open=overdue_open), [area])[area.code]
 
 
 def may_be_overdue_at(end: datetime) -> Q:
@@ -481,8 +486,7 @@ def indicator_row(
     scheme = scheme or current_scheme()
     if isinstance(subject, Area):
         area = get_area_for_evaluation(scope, subject.code)
-        counts = _roll_up(_counts_by_area_code(_area_q(area), period), [area])[area.code]
-        return build_row(area_unit(area), counts, scheme.weights)
+        return build_row(area_unit(area), _area_counts(area, period), scheme.weights)
     department = get_department_for_evaluation(scope, subject.pk)
     base = _area_q(get_area_for_evaluation(scope, area_code)) if area_code else _scope_events_q(scope)
     counts = _counts_by_department(base, period).get(department.pk, Counts(registered=None))
