@@ -29,7 +29,7 @@ from bench.harness import Row, Skip, below, say
 NAME = "cockpit_queries"
 TEMPLATES = {True: 300, False: 600}
 SIZES = {True: (25_000, 50_000, 100_000), False: (100_000, 300_000, 1_000_000)}
-# The city scale of issue 6, PostgreSQL only: GRIDGOV_BENCH_CITY=1 with --full (about an hour).
+# The city scale of issue 6, PostgreSQL only: GRIDGOV_BENCH_CITY=1 with --full (docs/performance.md).
 CITY_SIZES = (1_000_000, 3_000_000, 10_000_000)
 # A busy district (issue 6): 1,000 cases a day, so 1,000,000 cases are about three years.
 CASES_PER_DAY = 1_000
@@ -168,6 +168,11 @@ def run(quick: bool) -> list[Row]:
             actual[size] = (Case.objects.count(), CaseEvent.objects.count())
             say(f"cockpit_queries: measuring at {actual[size][0]:,} cases…")
             results[size] = measure_size(size)
+            # Printed at once: a city run takes hours, and its smaller sizes are worth having if it stops.
+            say(
+                f"cockpit_queries: at {actual[size][0]:,} cases: "
+                + ", ".join(f"{key} {value:,.1f} ms" for key, value in results[size].items())
+            )
     finally:
         clean_up()
     return rows_for(results, actual, story_counts, template_seconds, shape)

@@ -56,10 +56,12 @@ from gridgov.catalogue.queries import rule_for
 from gridgov.core.area_codes import Level, ancestor_codes
 from gridgov.core.clock import now, to_local
 from gridgov.core.crypto import encrypt_text, mask_contact
+from gridgov.core.inserts import insert_all
 from gridgov.deadlines.actions import cancel_deadlines, schedule_deadline
 from gridgov.intelligence import interface as intelligence
 from gridgov.intelligence.actions import record_labelled_example
-from gridgov.notifications.actions import notify_users, publish_event
+from gridgov.notifications.actions import Notice, notify_many, notify_users, publish_event
+from gridgov.notifications.queries import endpoints_for_event
 
 SUBJECT = "cases.case"
 # Deadline kinds this domain owns (handlers in gridgov/cases/deadlines.py).
@@ -1429,89 +1431,269 @@ def supervise_case(case_id: int, *, actor: User, instruction: str, due_hours: fl
 
 
 # ── called by the deadline sweeper (no user: the scheduler acts) ──────────────────────────────
+# Each acts on a batch of the sweeper's rows at once (one locked read of the cases, one UPDATE,
+# the events and inbox messages written together: docs/time-limits.md); the one-case functions
+# are the batch of one, so both ways write the same rows. A batch names each case once.
+
+RUNNING = (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS)
+
+
+def _one_per_case(case_ids: Sequence[int]) -> None:
+    if len(set(case_ids)) != len(case_ids):
+        raise ValueError("a batch of deadline handlers names each case once")
+
+
+def _lock_running(case_ids: Sequence[int]) -> dict[int, Case]:
+    """The running cases among `case_ids`, locked, by id (locked in id order: two sweepers on
+    PostgreSQL take the locks in the same order)."""
+    _one_per_case(case_ids)
+    cases = Case.objects.select_for_update().filter(pk__in=case_ids, status__in=RUNNING).order_by("pk")
+    return {case.pk: case for case in cases}
+
+
+def _save_all(cases: Sequence[Case], **values: Any) -> None:
+    """save() of each case after setting the same `values` on each: one UPDATE for all (the cases
+    are locked, so version + 1 in SQL is each case's version + 1)."""
+    if not cases:
+        return
+    moment = now()
+    Case.objects.filter(pk__in=[case.pk for case in cases]).update(
+        **values, version=F("version") + 1, updated_at=moment
+    )
+    for case in cases:
+        for name, value in values.items():
+            setattr(case, name, value)
+        case.version += 1
+        case.updated_at = moment
+
+
+def _live_tasks_of(cases: Iterable[Case]) -> dict[int, list[CaseTask]]:
+    """live_tasks of each case, in one query."""
+    tasks: dict[int, list[CaseTask]] = {case.pk: [] for case in cases}
+    for task in (
+        CaseTask.objects.filter(case_id__in=list(tasks))
+        .exclude(status__in=[CaseTask.Status.RETURNED, CaseTask.Status.CANCELLED])
+        .order_by("id")
+    ):
+        tasks[task.case_id].append(task)
+    return tasks
+
+
+def _department_user_ids(department_ids: Iterable[int]) -> dict[int, set[int]]:
+    """department_users of each department, as ids, in one query."""
+    found: dict[int, set[int]] = {}
+    wanted = set(department_ids)
+    if wanted:
+        for department_id, user_id in Membership.objects.filter(
+            department_id__in=wanted, role=Role.DEPARTMENT_HANDLER, user__is_active=True
+        ).values_list("department_id", "user_id"):
+            found.setdefault(department_id, set()).add(user_id)
+    return found
+
+
+def _area_staff_ids(area_codes: Iterable[str | None], roles: Sequence[str]) -> dict[str, set[int]]:
+    """area_staff(code, roles) of each area code, as ids, in one query."""
+    covering = {code: {*ancestor_codes(code), code} for code in set(area_codes) if code}
+    if not covering:
+        return {}
+    members: dict[str, set[int]] = {}
+    for area_id, user_id in Membership.objects.filter(
+        area_id__in=set().union(*covering.values()), role__in=list(roles), user__is_active=True
+    ).values_list("area_id", "user_id"):
+        members.setdefault(area_id, set()).add(user_id)
+    return {code: set().union(*(members.get(c, set()) for c in codes)) for code, codes in covering.items()}
+
+
+def _notice(recipient_ids: Iterable[int], case: Case, *, kind: str, title: str, dedupe: str) -> Notice:
+    """notify()'s message, for notify_many."""
+    return Notice(
+        recipient_ids=set(recipient_ids),
+        kind=kind,
+        title=title,
+        body=case.title,
+        subject_type=SUBJECT,
+        subject_id=str(case.pk),
+        link=f"/cases/{case.pk}",
+        dedupe_key=f"{dedupe}:{case.pk}:{case.version}",
+    )
+
+
+def _publish_all(event_type: str, cases: Sequence[Case]) -> None:
+    """publish_after_commit of each case; nothing to read when no endpoint subscribes."""
+    if cases and endpoints_for_event(event_type):
+        for case in cases:
+            publish_after_commit(event_type, case)
+
+
+def warn_cases(items: Sequence[tuple[int, str]]) -> list[str]:
+    """Yellow light at 80 % of the limit: tell whoever holds the case. `items`: (case id, step)."""
+    with transaction.atomic():
+        cases = _lock_running([case_id for case_id, _step in items])
+        _save_all(list(cases.values()), light=Light.YELLOW)
+        tasks = _live_tasks_of(cases.values())
+        handlers = _department_user_ids(t.department_id for ts in tasks.values() for t in ts)
+        holders = {
+            pk: set().union(*(handlers.get(t.department_id, set()) for t in ts)) for pk, ts in tasks.items()
+        }
+        staff = _area_staff_ids(
+            [case.handling_area_id for case in cases.values() if not holders[case.pk]],
+            [Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_WORKER],
+        )
+        moment = now()
+        events, notices, outcomes = [], [], []
+        for case_id, step in items:
+            case = cases.get(case_id)
+            if case is None:
+                outcomes.append("skipped: not running")
+                continue
+            events.append(
+                new_event(case, "warning", case.status, case.status, None, data={"step": step}, at=moment)
+            )
+            recipients = holders[case.pk] or staff.get(case.handling_area_id or "", set())
+            notices.append(
+                _notice(recipients, case, kind="warning", title=f"即将超期 {case.number}", dedupe="warn")
+            )
+            outcomes.append("warned")
+        insert_all(events)
+        notify_many(notices)
+    return outcomes
 
 
 def warn_case(case_id: int, *, step: str = "handle") -> str:
-    """Yellow light at 80 % of the limit: tell whoever holds the case."""
+    return warn_cases([(case_id, step)])[0]
+
+
+def mark_overdue_cases(case_ids: Sequence[int]) -> list[str]:
+    """Red light at 100 %: record it (evaluation counts it) and, when configured, escalate."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=case_id).first()
-        if case is None or case.status not in (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS):
-            return "skipped: not running"
-        case.light = Light.YELLOW
-        save(case, "light")
-        record_event(case, "warning", case.status, case.status, None, data={"step": step})
-        holders = department_users(t.department_id for t in live_tasks(case)) or area_staff(
-            case.handling_area_id, [Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_WORKER]
-        )
-        notify(holders, case, kind="warning", title=f"即将超期 {case.number}", dedupe="warn")
-    return "warned"
+        cases = _lock_running(case_ids)
+        _save_all(list(cases.values()), light=Light.RED, is_overdue=True)
+        tasks = _live_tasks_of(cases.values())
+        handlers = _department_user_ids(t.department_id for ts in tasks.values() for t in ts)
+        leaders = _area_staff_ids([case.handling_area_id for case in cases.values()], [Role.LEADER])
+        moment = now()
+        events, notices, running = [], [], []
+        for case_id in case_ids:
+            case = cases.get(case_id)
+            if case is None:
+                continue
+            running.append(case)
+            events.append(
+                new_event(
+                    case,
+                    "overdue",
+                    case.status,
+                    case.status,
+                    None,
+                    data={
+                        "due_at": case.due_at.isoformat() if case.due_at else None,
+                        "departments": [t.department_id for t in tasks[case.pk]],
+                    },
+                    at=moment,
+                )
+            )
+            recipients = set().union(*(handlers.get(t.department_id, set()) for t in tasks[case.pk]))
+            recipients |= leaders.get(case.handling_area_id or "", set())
+            notices.append(
+                _notice(recipients, case, kind="overdue", title=f"已超期 {case.number}", dedupe="overdue")
+            )
+        insert_all(events)
+        notify_many(notices)
+        _publish_all("case.overdue", running)
+        escalate = getattr(settings, "GRIDGOV_ESCALATE_WHEN_OVERDUE", False)
+        outcomes = []
+        for case_id in case_ids:
+            case = cases.get(case_id)
+            if case is None:
+                outcomes.append("skipped: not running")
+            elif escalate and routing.next_level(case.level):
+                escalate_case(case.pk, actor=None, reason="overdue: escalated automatically")
+                outcomes.append("overdue, escalated")
+            else:
+                outcomes.append("overdue")
+    return outcomes
 
 
 def mark_overdue(case_id: int) -> str:
-    """Red light at 100 %: record it (evaluation counts it) and, when configured, escalate."""
+    return mark_overdue_cases([case_id])[0]
+
+
+def sign_overdue_tasks(items: Sequence[tuple[int, int]]) -> list[str]:
+    """签收超时: a department has not signed for its task in time. `items`: (case id, task id)."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=case_id).first()
-        if case is None or case.status not in (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS):
-            return "skipped: not running"
-        case.light, case.is_overdue = Light.RED, True
-        save(case, "light", "is_overdue")
-        record_event(
-            case,
-            "overdue",
-            case.status,
-            case.status,
-            None,
-            data={
-                "due_at": case.due_at.isoformat() if case.due_at else None,
-                "departments": [t.department_id for t in live_tasks(case)],
-            },
-        )
-        holders = department_users(t.department_id for t in live_tasks(case))
-        leaders = area_staff(case.handling_area_id, [Role.LEADER])
-        notify([*holders, *leaders], case, kind="overdue", title=f"已超期 {case.number}", dedupe="overdue")
-        publish_after_commit("case.overdue", case)
-        if getattr(settings, "GRIDGOV_ESCALATE_WHEN_OVERDUE", False) and routing.next_level(case.level):
-            escalate_case(case.pk, actor=None, reason="overdue: escalated automatically")
-            return "overdue, escalated"
-    return "overdue"
+        _one_per_case([case_id for case_id, _task in items])
+        tasks = {
+            (task.case_id, task.pk): task
+            for task in CaseTask.objects.select_for_update()
+            .filter(pk__in=[task_id for _case, task_id in items], status=CaseTask.Status.PENDING)
+            .order_by("pk")
+        }
+        pending = [(case_id, task_id) for case_id, task_id in items if (case_id, task_id) in tasks]
+        cases = Case.objects.in_bulk([case_id for case_id, _task in pending])
+        departments = Department.objects.in_bulk({tasks[key].department_id for key in pending})
+        handlers = _department_user_ids(departments)
+        moment = now()
+        events, notices = [], []
+        for case_id, task_id in pending:
+            case, task = cases[case_id], tasks[(case_id, task_id)]
+            events.append(
+                new_event(
+                    case,
+                    "sign_overdue",
+                    case.status,
+                    case.status,
+                    None,
+                    department=departments[task.department_id],
+                    data={"task": task.pk},
+                    at=moment,
+                )
+            )
+            notices.append(
+                _notice(
+                    handlers.get(task.department_id, set()),
+                    case,
+                    kind="overdue",
+                    title=f"签收超时 {case.number}",
+                    dedupe=f"sign{task.pk}",
+                )
+            )
+        insert_all(events)
+        notify_many(notices)
+    return ["sign overdue" if key in tasks else "skipped: signed or gone" for key in items]
 
 
 def sign_overdue(case_id: int, task_id: int) -> str:
+    return sign_overdue_tasks([(case_id, task_id)])[0]
+
+
+def supervision_missed_cases(case_ids: Sequence[int]) -> list[str]:
+    """督办超期: the deadline of a leader's instruction has passed with the case still open."""
     with transaction.atomic():
-        task = CaseTask.objects.select_for_update().filter(pk=task_id, case_id=case_id).first()
-        if task is None or task.status != CaseTask.Status.PENDING:
-            return "skipped: signed or gone"
-        case = Case.objects.get(pk=case_id)
-        record_event(
-            case,
-            "sign_overdue",
-            case.status,
-            case.status,
-            None,
-            department=task.department,
-            data={"task": task.pk},
-        )
-        notify(
-            department_users([task.department_id]),
-            case,
-            kind="overdue",
-            title=f"签收超时 {case.number}",
-            dedupe=f"sign{task.pk}",
-        )
-    return "sign overdue"
+        _one_per_case(case_ids)
+        cases = Case.objects.filter(pk__in=case_ids, status__in=list(lifecycle.OPEN)).in_bulk()
+        leaders = _area_staff_ids([case.handling_area_id for case in cases.values()], [Role.LEADER])
+        moment = now()
+        events, notices, outcomes = [], [], []
+        for case_id in case_ids:
+            case = cases.get(case_id)
+            if case is None:
+                outcomes.append("skipped: closed")
+                continue
+            events.append(new_event(case, "supervision_missed", case.status, case.status, None, at=moment))
+            notices.append(
+                _notice(
+                    leaders.get(case.handling_area_id or "", set()),
+                    case,
+                    kind="overdue",
+                    title=f"督办超期 {case.number}",
+                    dedupe="supervision",
+                )
+            )
+            outcomes.append("supervision missed")
+        insert_all(events)
+        notify_many(notices)
+    return outcomes
 
 
 def supervision_missed(case_id: int) -> str:
-    with transaction.atomic():
-        case = Case.objects.filter(pk=case_id).first()
-        if case is None or case.status not in lifecycle.OPEN:
-            return "skipped: closed"
-        record_event(case, "supervision_missed", case.status, case.status, None)
-        notify(
-            area_staff(case.handling_area_id, [Role.LEADER]),
-            case,
-            kind="overdue",
-            title=f"督办超期 {case.number}",
-            dedupe="supervision",
-        )
-    return "supervision missed"
+    return supervision_missed_cases([case_id])[0]

@@ -6,6 +6,11 @@ rows per transaction (at most CLAIM_BATCH, for at most BATCH_SECONDS), calls eac
 own savepoint inside that transaction and records the result with the row, so a handler's writes and
 its row's `fired_at` commit together or not at all, and a failing handler undoes only its own writes.
 
+A kind may also register a batch handler, which acts on several rows of that kind in one call (one
+read, one write for all of them: the case domain's warnings and overdue marks). The sweeper gives it
+rows of distinct subjects, in a savepoint of their own; when it raises, each of those rows goes to
+the one-row handler in its own savepoint, as without a batch handler.
+
 The row is its own record (started, due, fired or cancelled, outcome, failures), like a case event:
 scheduling and firing write no audit line. Giving a row up does, for an operator to look at.
 """
@@ -13,7 +18,7 @@ scheduling and firing write no audit line. Giving a row up does, for an operator
 import logging
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +34,8 @@ from gridgov.deadlines.queries import due_deadlines
 logger = logging.getLogger(__name__)
 
 DeadlineHandler = Callable[[Deadline], str]
+# Rows of one kind, all of distinct subjects, in due order -> one outcome per row, in that order.
+DeadlineBatchHandler = Callable[[Sequence[Deadline]], Sequence[str]]
 
 # After the n-th failed attempt the row waits RETRY_DELAYS[n - 1] (the last one from then on) before
 # it is tried again; after MAX_ATTEMPTS failed attempts it is given up with the outcome "failed".
@@ -49,6 +56,7 @@ CLAIM_BATCH = 50
 BATCH_SECONDS = 0.2
 
 _handlers: dict[str, DeadlineHandler] = {}
+_batch_handlers: dict[str, DeadlineBatchHandler] = {}
 # Moved by every cancel_deadlines call that cancelled something: a batch whose handlers cancelled
 # rows reads again which of its remaining rows are still open (a cancelled row never fires).
 _cancellations = 0
@@ -57,13 +65,22 @@ _cancellations = 0
 # ------------------------------------------------------------------------------------------ registry
 
 
-def register_deadline_handler(kind: str, handler: DeadlineHandler, *, replace: bool = False) -> None:
+def register_deadline_handler(
+    kind: str,
+    handler: DeadlineHandler,
+    *,
+    batch: DeadlineBatchHandler | None = None,
+    replace: bool = False,
+) -> None:
     """Make `handler` act on due rows of `kind`. Call it from the owning domain's AppConfig.ready().
 
     The handler gets the claimed row, runs inside the row's transaction, and returns a short text
     for `outcome` ("escalated", "skipped: case closed"). Raising rolls its writes back; the row is
     tried again later. Registering a second, different handler for a kind is a mistake and raises,
     unless `replace` is set (tests).
+
+    `batch`, when given, does what `handler` does for several rows at once and returns their
+    outcomes in order; it must write exactly what calling `handler` on each row in turn writes.
     """
     if not kind:
         raise ValueError("a deadline kind must not be empty")
@@ -71,11 +88,16 @@ def register_deadline_handler(kind: str, handler: DeadlineHandler, *, replace: b
     if existing is not None and existing is not handler and not replace:
         raise ValueError(f"deadline kind {kind!r} already has a handler: {existing!r}")
     _handlers[kind] = handler
+    if batch is not None:
+        _batch_handlers[kind] = batch
+    else:
+        _batch_handlers.pop(kind, None)
 
 
 def unregister_deadline_handler(kind: str) -> None:
     """Forget the handler of `kind` (tests)."""
     _handlers.pop(kind, None)
+    _batch_handlers.pop(kind, None)
 
 
 def registered_kinds() -> list[str]:
@@ -225,12 +247,68 @@ def _fire_row(row: Deadline, now: datetime, max_attempts: int) -> FiredDeadline:
     return FiredDeadline(row.pk, row.kind, subject, "fired", outcome)
 
 
+def _next_group(rows: list[Deadline]) -> list[Deadline]:
+    """Take from `rows` the next rows to fire together: the first row, and, when its kind has a
+    batch handler, the other rows of that kind among the leading rows of distinct subjects.
+
+    A subject's rows fire in due order (a warning before the overdue mark of the same case): a row
+    is taken only when no earlier row of its subject is left. Rows of different subjects do not
+    touch each other, so taking some of them ahead of others changes nothing."""
+    first = rows[0]
+    if first.kind not in _batch_handlers:
+        return [rows.pop(0)]
+    subjects: set[tuple[str, str]] = set()
+    taken: list[int] = []
+    for index, row in enumerate(rows):
+        subject = (row.subject_type, row.subject_id)
+        if subject in subjects:
+            break
+        subjects.add(subject)
+        if row.kind == first.kind:
+            taken.append(index)
+    group = [rows[index] for index in taken]
+    for index in reversed(taken):
+        del rows[index]
+    return group
+
+
+def _fire_group(group: list[Deadline], now: datetime, max_attempts: int) -> list[FiredDeadline]:
+    """Fire rows of one kind: through the kind's batch handler in one savepoint when it has one
+    and there is more than one row, else (and when the batch handler raises) row by row."""
+    batch = _batch_handlers.get(group[0].kind)
+    if batch is None or len(group) == 1:
+        return [_fire_row(row, now, max_attempts) for row in group]
+    try:
+        with transaction.atomic():
+            outcomes = [str(o if o is not None else "")[:MAX_OUTCOME_LENGTH] for o in batch(group)]
+            if len(outcomes) != len(group):
+                raise ValueError(
+                    f"batch handler of {group[0].kind!r}: {len(outcomes)} outcomes for {len(group)} rows"
+                )
+    except Exception:  # the rows are not lost: each is tried on its own, with its own record
+        logger.warning(
+            "batch of %s deadlines (%s) failed; firing them one by one",
+            len(group),
+            group[0].kind,
+            exc_info=True,
+        )
+        return [_fire_row(row, now, max_attempts) for row in group]
+    moment = clock_now()
+    for row, outcome in zip(group, outcomes, strict=True):
+        row.fired_at, row.outcome = moment, outcome
+    Deadline.objects.bulk_update(group, ["fired_at", "outcome"])
+    return [
+        FiredDeadline(row.pk, row.kind, f"{row.subject_type}:{row.subject_id}", "fired", row.outcome)
+        for row in group
+    ]
+
+
 def _fire_batch(now: datetime, count: int, max_attempts: int) -> list[FiredDeadline] | None:
     """Claim up to `count` due rows and fire them in one transaction; None when no row is due.
 
-    After BATCH_SECONDS it commits what it did (at least one row); the rows it did not reach stay
-    due for the next batch. When a handler has cancelled rows, the rest of the batch is read again
-    and only the rows still open fire."""
+    After BATCH_SECONDS it commits what it did (at least one group of rows); the rows it did not
+    reach stay due for the next batch. When a handler has cancelled rows, the rest of the batch is
+    read again and only the rows still open fire."""
     with transaction.atomic(durable=True):
         rows = _claim(now, count)
         if not rows:
@@ -249,7 +327,7 @@ def _fire_batch(now: datetime, count: int, max_attempts: int) -> list[FiredDeadl
                 rows = [r for r in rows if r.pk in still_open]
                 if not rows:
                     break
-            fired.append(_fire_row(rows.pop(0), now, max_attempts))
+            fired.extend(_fire_group(_next_group(rows), now, max_attempts))
         return fired
 
 

@@ -19,7 +19,7 @@ import logging
 import re
 import secrets
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.transaction import TransactionManagementError
 
 from gridgov.accounts.models import User
-from gridgov.core.audit import record_audit_event
+from gridgov.core.audit import new_audit_event, record_audit_event, record_audit_events
 from gridgov.core.clock import now
 from gridgov.notifications.channels import OutboundChannel, SendResult, get_channel
 from gridgov.notifications.errors import (
@@ -83,6 +83,21 @@ def _check_notification(kind: str, title: str, link: str, dedupe_key: str) -> Me
     return MessageKind(kind)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One inbox notification for notify_many: the arguments of a notify_users call, with the
+    recipients as ids of active users."""
+
+    recipient_ids: Collection[int]
+    kind: str
+    title: str
+    body: str
+    subject_type: str = ""
+    subject_id: str = ""
+    link: str = ""
+    dedupe_key: str = ""
+
+
 def notify_users(
     users: Iterable[User],
     *,
@@ -99,67 +114,110 @@ def notify_users(
     Returns how many messages were created: 0 when every recipient already has the key's message
     (a retried sweep), and then nothing is written at all.
     """
-    message_kind = _check_notification(kind, title, link, dedupe_key)
-    recipient_ids = sorted({user.pk for user in users if user.is_active})
-    if not recipient_ids:
-        return 0
+    notice = Notice(
+        recipient_ids={user.pk for user in users if user.is_active},
+        kind=kind,
+        title=title,
+        body=body,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        link=link,
+        dedupe_key=dedupe_key,
+    )
+    return notify_many([notice])[0]
+
+
+def notify_many(notices: Sequence[Notice]) -> list[int]:
+    """notify_users for each notice, with one read and one write for them all (the deadline
+    sweeper's batches); returns how many messages each notice created.
+
+    Every notice is checked before anything is written. A notice whose dedupe key a recipient
+    already has (or got from an earlier notice of the same call) creates nothing for that
+    recipient; a notice that creates nothing writes no audit line.
+    """
+    kinds = [_check_notification(n.kind, n.title, n.link, n.dedupe_key) for n in notices]
+    recipients = [sorted(set(n.recipient_ids)) for n in notices]
+    if not any(recipients):
+        return [0] * len(notices)
     moment = now()
     with transaction.atomic():
-        if dedupe_key:
+        keys = {n.dedupe_key for n, ids in zip(notices, recipients, strict=True) if n.dedupe_key and ids}
+        taken: set[tuple[int, str]] = set()
+        if keys:
             # The repeated "not empty" is the unique index's own condition: SQLite uses a partial
             # index only when the query states it, and otherwise read every message of the
             # recipient (256 ms for a busy department at a million cases, docs/performance.md).
-            already = set(
-                InboxMessage.objects.filter(dedupe_key=dedupe_key, recipient_id__in=recipient_ids)
+            taken = set(
+                InboxMessage.objects.filter(
+                    dedupe_key__in=keys,
+                    recipient_id__in={
+                        pk for n, ids in zip(notices, recipients, strict=True) if n.dedupe_key for pk in ids
+                    },
+                )
                 .exclude(dedupe_key="")
-                .values_list("recipient_id", flat=True)
+                .values_list("recipient_id", "dedupe_key")
             )
-            recipient_ids = [pk for pk in recipient_ids if pk not in already]
-            if not recipient_ids:
-                return 0
-        rows = [
-            InboxMessage(
-                recipient_id=pk,
-                kind=message_kind,
-                title=title.strip(),
-                body=body,
-                subject_type=subject_type,
-                subject_id=str(subject_id),
-                link=link,
-                dedupe_key=dedupe_key,
-                created_at=moment,
+        wanted: list[list[int]] = []
+        keyed: list[InboxMessage] = []
+        plain: list[InboxMessage] = []
+        for notice, kind, ids in zip(notices, kinds, recipients, strict=True):
+            if notice.dedupe_key:
+                ids = [pk for pk in ids if (pk, notice.dedupe_key) not in taken]
+                taken.update((pk, notice.dedupe_key) for pk in ids)
+            wanted.append(ids)
+            (keyed if notice.dedupe_key else plain).extend(
+                InboxMessage(
+                    recipient_id=pk,
+                    kind=kind,
+                    title=notice.title.strip(),
+                    body=notice.body,
+                    subject_type=notice.subject_type,
+                    subject_id=str(notice.subject_id),
+                    link=notice.link,
+                    dedupe_key=notice.dedupe_key,
+                    created_at=moment,
+                )
+                for pk in ids
             )
-            for pk in recipient_ids
-        ]
-        if dedupe_key:
+        made: set[tuple[int, str]] = set()
+        if keyed:
             # A concurrent sweep may insert the same (recipient, key) after the check above; the
             # unique constraint makes that row a skipped insert instead of a second message. Our
             # rows are the ones stamped with our moment.
-            InboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
-            created = list(
+            InboxMessage.objects.bulk_create(keyed, ignore_conflicts=True)
+            made = set(
                 InboxMessage.objects.filter(
-                    dedupe_key=dedupe_key, recipient_id__in=recipient_ids, created_at=moment
+                    dedupe_key__in={m.dedupe_key for m in keyed},
+                    recipient_id__in={m.recipient_id for m in keyed},
+                    created_at=moment,
                 )
                 .exclude(dedupe_key="")
-                .values_list("recipient_id", flat=True)
+                .values_list("recipient_id", "dedupe_key")
             )
-        else:
-            InboxMessage.objects.bulk_create(rows)
-            created = recipient_ids
-        if created:
-            record_audit_event(
-                action="notify_users",
-                subject_type=subject_type or "notifications.inboxmessage",
-                subject_id=str(subject_id),
-                actor_label=ACTOR_LABEL,
-                data={
-                    "kind": message_kind.value,
-                    "title": title.strip(),
-                    "recipient_ids": sorted(created),
-                    "dedupe_key": dedupe_key,
-                },
-            )
-    return len(created)
+        if plain:
+            InboxMessage.objects.bulk_create(plain)
+        counts, audits = [], []
+        for notice, kind, ids in zip(notices, kinds, wanted, strict=True):
+            created = [pk for pk in ids if (pk, notice.dedupe_key) in made] if notice.dedupe_key else ids
+            counts.append(len(created))
+            if created:
+                audits.append(
+                    new_audit_event(
+                        action="notify_users",
+                        subject_type=notice.subject_type or "notifications.inboxmessage",
+                        subject_id=str(notice.subject_id),
+                        actor_label=ACTOR_LABEL,
+                        data={
+                            "kind": kind.value,
+                            "title": notice.title.strip(),
+                            "recipient_ids": sorted(created),
+                            "dedupe_key": notice.dedupe_key,
+                        },
+                        at=moment,
+                    )
+                )
+        record_audit_events(audits)
+    return counts
 
 
 def mark_read(user: User, message_ids: Iterable[int]) -> int:

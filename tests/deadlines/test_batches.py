@@ -1,11 +1,12 @@
 """The sweep claims a batch of rows per transaction; every per-row guarantee still holds."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 
+from gridgov.core.audit import record_audit_event
 from gridgov.core.models import AuditEvent
 from gridgov.deadlines import actions
 from gridgov.deadlines.actions import (
@@ -158,3 +159,152 @@ def test_a_row_scheduled_due_by_a_handler_fires_in_the_same_sweep(db: None, hand
         unregister_deadline_handler("tests.chain-now")
     assert report.fired == 2
     assert [r.subject for r in report.rows] == [f"{SUBJECT}:first", f"{SUBJECT}:chained"]
+
+
+# ── batch handlers ─────────────────────────────────────────────────────────────────────────────
+
+BATCH_KIND = "tests.batched"
+LATE_KIND = "tests.batched_late"
+
+
+@pytest.fixture
+def batched() -> Iterator[list[list[tuple[str, str]]]]:
+    """Two kinds with a one-row and a batch handler; every call, as (kind, subject id) lists: a
+    one-row call is a list of one. Each handler writes an audit line per row. A row of subject
+    "bad" makes the batch handler raise (the one-row handler takes it fine); "worse" makes both
+    raise."""
+    calls: list[list[tuple[str, str]]] = []
+
+    def one(deadline: Deadline) -> str:
+        calls.append([(deadline.kind, deadline.subject_id)])
+        if deadline.subject_id == "worse":
+            raise RuntimeError("worse")
+        record_audit_event(action=deadline.kind, subject_type=SUBJECT, subject_id=deadline.subject_id)
+        return f"one {deadline.subject_id}"
+
+    def many(deadlines: Sequence[Deadline]) -> list[str]:
+        calls.append([(d.kind, d.subject_id) for d in deadlines])
+        for deadline in deadlines:
+            record_audit_event(action=deadline.kind, subject_type=SUBJECT, subject_id=deadline.subject_id)
+        if any(d.subject_id in ("bad", "worse") for d in deadlines):
+            raise RuntimeError("bad row in the batch")
+        return [f"many {d.subject_id}" for d in deadlines]
+
+    register_deadline_handler(BATCH_KIND, one, batch=many)
+    register_deadline_handler(LATE_KIND, one, batch=many)
+    yield calls
+    unregister_deadline_handler(BATCH_KIND)
+    unregister_deadline_handler(LATE_KIND)
+
+
+def at(kind: str, subject: str, minutes: int) -> Deadline:
+    return schedule_deadline(kind, SUBJECT, subject, DUE + timedelta(minutes=minutes))
+
+
+def audit_lines() -> list[tuple[str, str]]:
+    return list(AuditEvent.objects.order_by("id").values_list("action", "subject_id"))
+
+
+def test_rows_of_a_kind_with_a_batch_handler_fire_in_one_call(
+    db: None, batched: list[list[tuple[str, str]]]
+) -> None:
+    made = [at(BATCH_KIND, str(n), n) for n in range(4)]
+    report = fire_due_deadlines(now=LATER)
+    assert batched == [[(BATCH_KIND, "0"), (BATCH_KIND, "1"), (BATCH_KIND, "2"), (BATCH_KIND, "3")]]
+    assert [(r.id, r.result, r.outcome) for r in report.rows] == [
+        (row.pk, "fired", f"many {row.subject_id}") for row in made
+    ]
+    fired = Deadline.objects.order_by("id")
+    assert [(d.outcome, d.fired_at is not None) for d in fired] == [(f"many {n}", True) for n in range(4)]
+
+
+def test_a_subjects_rows_fire_in_due_order_across_kinds(
+    db: None, batched: list[list[tuple[str, str]]]
+) -> None:
+    # Case "a" has a warning-like row and a later row of another kind; "b" has only the later kind.
+    at(BATCH_KIND, "a", 0)
+    at(LATE_KIND, "b", 1)
+    at(LATE_KIND, "a", 2)
+    at(BATCH_KIND, "c", 3)
+    fire_due_deadlines(now=LATER)
+    # "a"'s second row waits until its first has fired; among the leading rows of distinct
+    # subjects, the rows of the first row's kind go together; a group of one takes the one-row handler.
+    assert batched == [
+        [(BATCH_KIND, "a")],
+        [(LATE_KIND, "b"), (LATE_KIND, "a")],
+        [(BATCH_KIND, "c")],
+    ]
+    assert audit_lines() == [(BATCH_KIND, "a"), (LATE_KIND, "b"), (LATE_KIND, "a"), (BATCH_KIND, "c")]
+
+
+def test_a_failing_batch_is_undone_and_its_rows_fire_one_by_one(
+    db: None, batched: list[list[tuple[str, str]]]
+) -> None:
+    first = at(BATCH_KIND, "1", 0)
+    bad = at(BATCH_KIND, "bad", 1)
+    worse = at(BATCH_KIND, "worse", 2)
+    report = fire_due_deadlines(now=LATER)
+    assert batched == [
+        [(BATCH_KIND, "1"), (BATCH_KIND, "bad"), (BATCH_KIND, "worse")],
+        [(BATCH_KIND, "1")],
+        [(BATCH_KIND, "bad")],
+        [(BATCH_KIND, "worse")],
+    ]
+    assert [(r.id, r.result, r.outcome) for r in report.rows] == [
+        (first.pk, "fired", "one 1"),
+        (bad.pk, "fired", "one bad"),
+        (worse.pk, "retry", "RuntimeError: worse"),
+    ]
+    # The batch's three audit lines were rolled back with it; the one-row handlers wrote theirs.
+    assert audit_lines() == [(BATCH_KIND, "1"), (BATCH_KIND, "bad")]
+    worse.refresh_from_db()
+    assert worse.fired_at is None and worse.attempts == 1 and worse.retry_at is not None
+
+
+def test_a_batch_answering_the_wrong_number_of_outcomes_is_undone(
+    db: None, batched: list[list[tuple[str, str]]]
+) -> None:
+    def short(deadlines: Sequence[Deadline]) -> list[str]:
+        record_audit_event(action="short", subject_type=SUBJECT, subject_id="all")
+        return ["only one"]
+
+    register_deadline_handler(BATCH_KIND, actions._handlers[BATCH_KIND], batch=short, replace=True)
+    at(BATCH_KIND, "1", 0)
+    at(BATCH_KIND, "2", 1)
+    report = fire_due_deadlines(now=LATER)
+    assert [(r.result, r.outcome) for r in report.rows] == [("fired", "one 1"), ("fired", "one 2")]
+    assert audit_lines() == [(BATCH_KIND, "1"), (BATCH_KIND, "2")]
+
+
+def test_a_row_cancelled_by_a_batch_does_not_fire(db: None) -> None:
+    later = at(OK_KIND, "x", 5)
+
+    def one(deadline: Deadline) -> str:
+        return "one"
+
+    def many(deadlines: Sequence[Deadline]) -> list[str]:
+        cancel_deadlines(SUBJECT, "x", reason="done by the batch")
+        return ["many"] * len(deadlines)
+
+    register_deadline_handler(BATCH_KIND, one, batch=many)
+    register_deadline_handler(OK_KIND, one)
+    try:
+        at(BATCH_KIND, "1", 0)
+        at(BATCH_KIND, "2", 1)
+        report = fire_due_deadlines(now=LATER)
+    finally:
+        unregister_deadline_handler(BATCH_KIND)
+        unregister_deadline_handler(OK_KIND)
+    assert [r.outcome for r in report.rows] == ["many", "many"]
+    later.refresh_from_db()
+    assert later.fired_at is None and later.outcome == "done by the batch"
+
+
+def test_registering_without_a_batch_handler_forgets_the_old_one(
+    db: None, batched: list[list[tuple[str, str]]]
+) -> None:
+    register_deadline_handler(BATCH_KIND, actions._handlers[BATCH_KIND], replace=True)
+    at(BATCH_KIND, "1", 0)
+    at(BATCH_KIND, "2", 1)
+    fire_due_deadlines(now=LATER)
+    assert batched == [[(BATCH_KIND, "1")], [(BATCH_KIND, "2")]]

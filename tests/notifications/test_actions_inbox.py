@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from gridgov.accounts.models import User
 from gridgov.core.models import AuditEvent
-from gridgov.notifications.actions import mark_all_read, mark_read, notify_users
+from gridgov.notifications.actions import Notice, mark_all_read, mark_read, notify_many, notify_users
 from gridgov.notifications.errors import InboxMessageNotFound, NotificationInvalid
 from gridgov.notifications.models import InboxMessage, MessageKind
 from gridgov.notifications.queries import get_message_for, inbox_for, unread_count
@@ -191,3 +191,58 @@ def test_the_dedupe_check_reads_the_unique_index_not_the_recipients_whole_inbox(
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
             plan = " ".join(str(line) for line in cursor.fetchall())
             assert "inbox_unique_dedupe_key" in plan, plan
+
+
+def test_notify_many_is_notify_users_for_each_notice_at_once(staff: dict[str, User]) -> None:
+    alice, bob, carol = staff["alice"], staff["bob"], staff["carol"]
+    notify_users([alice], kind="warning", title="old", body="", dedupe_key="warn:1:2")
+    with time_machine.travel(START, tick=False):
+        created = notify_many(
+            [
+                # alice already has this key: only bob gets it.
+                Notice(
+                    {alice.pk, bob.pk}, kind="warning", title="即将超期 1", body="b1", dedupe_key="warn:1:2"
+                ),
+                Notice(
+                    {carol.pk},
+                    kind="overdue",
+                    title="已超期 2",
+                    body="b2",
+                    subject_id="2",
+                    dedupe_key="o:2:3",
+                ),
+                # The same key again in the same call: nobody gets it twice.
+                Notice({carol.pk, bob.pk}, kind="overdue", title="again", body="", dedupe_key="o:2:3"),
+                Notice(set(), kind="info", title="nobody", body=""),
+                Notice({alice.pk, alice.pk}, kind="info", title="no key", body="plain"),
+            ]
+        )
+    assert created == [1, 1, 1, 0, 1]
+    rows = InboxMessage.objects.filter(created_at=START).order_by("id")
+    assert sorted((r.recipient_id, r.title, r.dedupe_key) for r in rows) == sorted(
+        [
+            (bob.pk, "即将超期 1", "warn:1:2"),
+            (carol.pk, "已超期 2", "o:2:3"),
+            (bob.pk, "again", "o:2:3"),
+            (alice.pk, "no key", ""),
+        ]
+    )
+    audits = [(a.data["title"], a.data["recipient_ids"], a.occurred_at) for a in notify_audits()[1:]]
+    assert audits == [
+        ("即将超期 1", [bob.pk], START),
+        ("已超期 2", [carol.pk], START),
+        ("again", [bob.pk], START),
+        ("no key", [alice.pk], START),
+    ]
+
+
+def test_notify_many_checks_every_notice_before_writing(staff: dict[str, User]) -> None:
+    alice = staff["alice"]
+    with pytest.raises(NotificationInvalid):
+        notify_many(
+            [
+                Notice({alice.pk}, kind="info", title="fine", body=""),
+                Notice({alice.pk}, kind="info", title="bad link", body="", link="javascript:alert(1)"),
+            ]
+        )
+    assert not InboxMessage.objects.exists() and not notify_audits()
