@@ -1630,24 +1630,16 @@ def sign_overdue_tasks(items: Sequence[tuple[int, int]]) -> list[str]:
         }
         pending = [(case_id, task_id) for case_id, task_id in items if (case_id, task_id) in tasks]
         cases = Case.objects.in_bulk([case_id for case_id, _task in pending])
-        departments = Department.objects.in_bulk({tasks[key].department_id for key in pending})
-        handlers = _department_user_ids(departments)
+        handlers = _department_user_ids(tasks[key].department_id for key in pending)
         moment = now()
         events, notices = [], []
         for case_id, task_id in pending:
             case, task = cases[case_id], tasks[(case_id, task_id)]
-            events.append(
-                new_event(
-                    case,
-                    "sign_overdue",
-                    case.status,
-                    case.status,
-                    None,
-                    department=departments[task.department_id],
-                    data={"task": task.pk},
-                    at=moment,
-                )
+            event = new_event(
+                case, "sign_overdue", case.status, case.status, None, data={"task": task.pk}, at=moment
             )
+            event.department_id = task.department_id
+            events.append(event)
             notices.append(
                 _notice(
                     handlers.get(task.department_id, set()),

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from gridgov.core.clock import now
+from gridgov.core.inserts import insert_all
 from gridgov.core.models import AuditEvent
 
 
@@ -55,5 +56,4 @@ def record_audit_event(
 
 def record_audit_events(events: Sequence[AuditEvent]) -> None:
     """Append several audit lines at once (new_audit_event builds them), in their order."""
-    if events:
-        AuditEvent.objects.bulk_create(events)
+    insert_all(events)

@@ -33,6 +33,7 @@ from django.db.transaction import TransactionManagementError
 from gridgov.accounts.models import User
 from gridgov.core.audit import new_audit_event, record_audit_event, record_audit_events
 from gridgov.core.clock import now
+from gridgov.core.inserts import insert_all
 from gridgov.notifications.channels import OutboundChannel, SendResult, get_channel
 from gridgov.notifications.errors import (
     InboxMessageNotFound,
@@ -127,6 +128,20 @@ def notify_users(
     return notify_many([notice])[0]
 
 
+def _already_notified(keys: Collection[str], recipient_ids: Collection[int]) -> set[tuple[int, str]]:
+    """The (recipient, key) pairs among these that already have their message."""
+    if not keys:
+        return set()
+    # The repeated "not empty" is the unique index's own condition: SQLite uses a partial index
+    # only when the query states it, and otherwise read every message of the recipient (256 ms
+    # for a busy department at a million cases, docs/performance.md).
+    return set(
+        InboxMessage.objects.filter(dedupe_key__in=keys, recipient_id__in=recipient_ids)
+        .exclude(dedupe_key="")
+        .values_list("recipient_id", "dedupe_key")
+    )
+
+
 def notify_many(notices: Sequence[Notice]) -> list[int]:
     """notify_users for each notice, with one read and one write for them all (the deadline
     sweeper's batches); returns how many messages each notice created.
@@ -142,21 +157,9 @@ def notify_many(notices: Sequence[Notice]) -> list[int]:
     moment = now()
     with transaction.atomic():
         keys = {n.dedupe_key for n, ids in zip(notices, recipients, strict=True) if n.dedupe_key and ids}
-        taken: set[tuple[int, str]] = set()
-        if keys:
-            # The repeated "not empty" is the unique index's own condition: SQLite uses a partial
-            # index only when the query states it, and otherwise read every message of the
-            # recipient (256 ms for a busy department at a million cases, docs/performance.md).
-            taken = set(
-                InboxMessage.objects.filter(
-                    dedupe_key__in=keys,
-                    recipient_id__in={
-                        pk for n, ids in zip(notices, recipients, strict=True) if n.dedupe_key for pk in ids
-                    },
-                )
-                .exclude(dedupe_key="")
-                .values_list("recipient_id", "dedupe_key")
-            )
+        taken = _already_notified(
+            keys, {pk for n, ids in zip(notices, recipients, strict=True) if n.dedupe_key for pk in ids}
+        )
         wanted: list[list[int]] = []
         keyed: list[InboxMessage] = []
         plain: list[InboxMessage] = []
@@ -179,11 +182,16 @@ def notify_many(notices: Sequence[Notice]) -> list[int]:
                 )
                 for pk in ids
             )
-        made: set[tuple[int, str]] = set()
-        if keyed:
-            # A concurrent sweep may insert the same (recipient, key) after the check above; the
+        made = {(m.recipient_id, m.dedupe_key) for m in keyed}
+        try:
+            with transaction.atomic():
+                insert_all(keyed)
+        except IntegrityError:
+            # A concurrent sweep inserted the same (recipient, key) after the check above: the
             # unique constraint makes that row a skipped insert instead of a second message. Our
             # rows are the ones stamped with our moment.
+            for message in keyed:
+                message.pk, message._state.adding = None, True
             InboxMessage.objects.bulk_create(keyed, ignore_conflicts=True)
             made = set(
                 InboxMessage.objects.filter(
@@ -194,8 +202,7 @@ def notify_many(notices: Sequence[Notice]) -> list[int]:
                 .exclude(dedupe_key="")
                 .values_list("recipient_id", "dedupe_key")
             )
-        if plain:
-            InboxMessage.objects.bulk_create(plain)
+        insert_all(plain)
         counts, audits = [], []
         for notice, kind, ids in zip(notices, kinds, wanted, strict=True):
             created = [pk for pk in ids if (pk, notice.dedupe_key) in made] if notice.dedupe_key else ids
