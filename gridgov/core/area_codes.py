@@ -9,6 +9,7 @@ A code's data scope is its prefix without the trailing zero segments: street 330
 core, because accounts (which holds memberships) sits to the left of areas in the domain order.
 """
 
+import functools
 from enum import StrEnum
 
 
@@ -110,12 +111,19 @@ def parent_code(code: str) -> str | None:
 
 def ancestor_codes(code: str) -> list[str]:
     """Codes from the province down to the parent of `code`."""
+    return list(_ancestors(code))
+
+
+# A district has a few thousand codes, asked for again and again (every case routed, every staff
+# lookup): the chain is computed once per code.
+@functools.lru_cache(maxsize=65_536)
+def _ancestors(code: str) -> tuple[str, ...]:
     chain: list[str] = []
     current = parent_code(code)
     while current is not None:
         chain.append(current)
         current = parent_code(current)
-    return list(reversed(chain))
+    return tuple(reversed(chain))
 
 
 def is_within(code: str, scope_code: str) -> bool:
