@@ -44,6 +44,11 @@ class AreaAdmin(SpreadsheetModelAdmin[Area]):
     def has_import_permission(self, request: HttpRequest) -> bool:
         return get_scope(request.user).is_global
 
+    def has_delete_permission(self, request: HttpRequest, obj: Area | None = None) -> bool:
+        # Areas are never deleted: cases, events and evaluations keep naming them
+        # (evaluation reads a street's events by the list of its area codes).
+        return False
+
     def spreadsheet_queryset(self, queryset: QuerySet[Area]) -> QuerySet[Area]:
         # Never load the boundaries, which can be megabytes per district.
         return queryset.select_related(None).only("code", "name", "level", "parent", "households")

@@ -226,3 +226,17 @@ def test_a_visitor_who_is_not_staff_is_sent_to_the_login_page(
     response = client.get(IMPORT)
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
+
+
+def test_the_admin_never_deletes_an_area(small_tree: dict[str, Area], admin_client: Client) -> None:
+    """Events name their areas by code and evaluation reads a street's events by its list of codes:
+    an area stays, even for a superuser."""
+    grid = small_tree["grid_a"]
+    response = admin_client.post(reverse("admin:areas_area_delete", args=[grid.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    # Nor is "delete selected" offered on the list.
+    admin_client.post(
+        reverse("admin:areas_area_changelist"),
+        {"action": "delete_selected", "_selected_action": [grid.pk], "post": "yes"},
+    )
+    assert Area.objects.filter(pk=grid.pk).exists()

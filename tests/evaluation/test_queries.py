@@ -309,3 +309,32 @@ def test_a_whistle_counts_for_every_department_it_calls(town: Town) -> None:
             ratings=1,
             satisfied=1,
         )
+
+
+def test_a_streets_events_are_read_per_area_code_for_the_period_alone(november: Town) -> None:
+    """The street's events come through (area_code, occurred_at) with both bounds, one area code at
+    a time (SQLite's plan), not the street's whole history in that index."""
+    from django.db import connection
+
+    from gridgov.evaluation.queries import _area_q
+
+    if connection.vendor != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL picks plans by table statistics")
+    street = Area.objects.get(code=STREET)
+    start, end = local(11, 1, 0), local(12, 1, 0)
+    query = CaseEvent.objects.filter(_area_q(street), occurred_at__gte=start, occurred_at__lt=end).values(
+        "area_code"
+    )
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "event_area_time (area_code=? AND occurred_at>? AND occurred_at<?)" in plan, plan
+    # The same events as a plain prefix match.
+    ids = sorted(query.values_list("id", flat=True))
+    assert ids
+    assert ids == sorted(
+        CaseEvent.objects.filter(
+            area_code__startswith=STREET[:9], occurred_at__gte=start, occurred_at__lt=end
+        ).values_list("id", flat=True)
+    )
