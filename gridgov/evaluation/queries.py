@@ -267,13 +267,15 @@ def may_be_overdue_at(end: datetime) -> Q:
     in that state at `end` (every status change moves updated_at: cases.actions.save), and a case in
     those states is not red and not handled: only an event that ends being overdue (close, void,
     merge) leads there, and the clock stops with it. Leaving those cases out keeps the replay below
-    to the open and the recently changed cases instead of every case ever overdue. Two IN lists,
-    not one list with OR: each is read through its own index ((status, area) and updated_at), where
-    the OR made SQLite scan every case.
+    to the open and the recently changed cases instead of every case ever overdue.
+
+    One IN list of a UNION, each half read through its own index ((status, area) and updated_at):
+    an OR of the two lists made SQLite scan every case, and PostgreSQL test every overdue event
+    ever written against both lists (11 s at 3,000,000 cases; 9 ms as a UNION, docs/performance.md).
     """
-    return Q(case_id__in=Case.objects.filter(status__in=OPEN_STATUSES).values("id")) | Q(
-        case_id__in=Case.objects.filter(updated_at__gte=end).values("id")
-    )
+    open_now = Case.objects.filter(status__in=OPEN_STATUSES).order_by().values("id")
+    changed_since = Case.objects.filter(updated_at__gte=end).order_by().values("id")
+    return Q(case_id__in=open_now.union(changed_since))
 
 
 def _still_overdue(base: Q, end: datetime) -> Any:

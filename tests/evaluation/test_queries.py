@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db.models import Q
 
 from gridgov.accounts.queries import get_scope
 from gridgov.accounts.scope import Scope
@@ -338,3 +339,28 @@ def test_a_streets_events_are_read_per_area_code_for_the_period_alone(november: 
             area_code__startswith=STREET[:9], occurred_at__gte=start, occurred_at__lt=end
         ).values_list("id", flat=True)
     )
+
+
+def test_the_overdue_replay_reads_only_open_and_recently_changed_cases(november: Town) -> None:
+    """may_be_overdue_at is one IN list of a UNION, each half through its index: no scan of every
+    case (SQLite's plan), and the same cases as the two conditions written out."""
+    from django.db import connection
+
+    from gridgov.cases.models import OPEN_STATUSES, Case
+    from gridgov.evaluation.queries import may_be_overdue_at
+
+    end = local(11, 20, 0)
+    query = CaseEvent.objects.filter(may_be_overdue_at(end)).values("case_id")
+    expected = set(
+        Case.objects.filter(Q(status__in=OPEN_STATUSES) | Q(updated_at__gte=end)).values_list("pk", flat=True)
+    )
+    found = set(query.values_list("case_id", flat=True))
+    assert found and found == expected & set(CaseEvent.objects.values_list("case_id", flat=True))
+    if connection.vendor != "sqlite":
+        return
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "SCAN U0" not in plan and "SCAN cases_case " not in plan, plan
+    assert "case_updated" in plan, plan
