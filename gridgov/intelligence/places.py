@@ -1,7 +1,7 @@
 """Place mentions in Chinese message text (pure): administrative units, roads, estates, buildings.
 
-Citizens name the place of a problem in free text: "A市A5区劳动东路魅力之城小区3栋", "暮云街道丽发新城附近",
-"A7县春华镇金鼎村". `extract_places` finds those mentions with suffix rules (…街道, …路, …小区, …苑, 3栋, …);
+Citizens name the place of a problem in free text: "A市A5区解放东路星光之城小区3栋", "东湖街道金桂新城附近",
+"A7县青山镇银杏村". `extract_places` finds those mentions with suffix rules (…街道, …路, …小区, …苑, 3栋, …);
 `place_key` picks the most specific one (estate or facility, else road, else the smallest
 administrative unit) as a normalised key, the "same place" of hot-issue clustering.
 
@@ -36,7 +36,7 @@ SPECIFICITY = {
 @dataclass(frozen=True)
 class Place:
     kind: str  # a key of SPECIFICITY
-    name: str  # as written, with its suffix: "魅力之城小区", "劳动东路", "A5区"
+    name: str  # as written, with its suffix: "星光之城小区", "解放东路", "A5区"
     start: int  # offset in the normalised text (see `normalise`)
 
 
@@ -206,7 +206,7 @@ _GENERIC_STEMS = set(
 
 _BUILDING = re.compile(r"(?:[A-Za-z]?\d{1,3}|[一二三四五六七八九十]{1,3})(?:栋|幢|号楼|单元)")
 # An estate without a suffix is still an estate when a phase or building number follows it:
-# "恒大御景半岛三期6栋", "海德公元15栋", "万国城一期20栋".
+# "碧水云庭半岛二期8栋", "海德公元15栋", "万国城一期20栋".
 _PHASE = re.compile(r"(?:[一二三四五六七八九十\d]{1,2}期)")
 _MAX_NAME = 10  # characters before the suffix; longer runs are cut on the left
 
@@ -220,14 +220,14 @@ _GENERIC_ENDINGS = tuple(
         "过路 同路 心路 末路 歧路"
     )
 )
-# A suffix followed by a larger unit belongs to it: "黄金园街道", "魅力之城小区", "黄兴路步行街".
+# A suffix followed by a larger unit belongs to it: "黄金园街道", "星光之城小区", "黄兴路步行街".
 _ABSORBING = re.compile(r"(?:街道|社区|小区|新村|村|镇|乡|路|大道|步行街|花园|家园)")
 _SHORT_STEM_SUFFIXES = {"路", "街", "城", "苑", "园", "湾", "府", "阁", "郡"}
 # One-character stems that make words, not names: 条路, 上街, 进城, 花园.
 _NOT_STEMS = set("条段个些一边头上下前后里外马道公铁线网小大出进走跑修进满全县省主老新旧古名花家乐校菜果庄田")
 
 
-# Verbs that end whatever came before them: "单位内部购买伊景园滨河苑" is about 伊景园滨河苑.
+# Verbs that end whatever came before them: "单位内部购买锦绣园临江苑" is about 锦绣园临江苑.
 _CUT_WORDS = re.compile(
     "购买|取消|影响|形成|回复|处理|收回|反映|投诉|举报|靠近|位于|来自|居住|住在|购房|入住|建设|开发|"
     "要求|希望|导致|造成|解决|修建|新建|扩建|改造|规划|设立|设置|占用|经过|前往|紧挨|紧邻|毗邻"
@@ -348,7 +348,7 @@ def _places_in_run(run: str, offset: int) -> list[Place]:
 
 
 def _join_adjacent_estates(places: list[Place], run: str, offset: int) -> list[Place]:
-    """One estate written in two parts is one mention: 伊景园滨河苑, 伊景园·滨河苑, 长房半岛蓝湾."""
+    """One estate written in two parts is one mention: 锦绣园临江苑, 锦绣园·临江苑, 长房半岛蓝湾."""
     joined: list[Place] = []
     for place in places:
         previous = joined[-1] if joined else None
@@ -382,7 +382,7 @@ _KEY_HEAD = re.compile(r"^(?:[A-Z]\d*[市区县])+")
 def name_key(name: str) -> str:
     """The comparable form of a place name: no administrative prefix, no 小区/社区 suffix, no phase.
 
-    "A5区魅力之城小区" and "魅力之城" give the same key; 伊景园·滨河苑 and 伊景园滨河苑 too.
+    "A5区星光之城小区" and "星光之城" give the same key; 锦绣园·临江苑 and 锦绣园临江苑 too.
     """
     key = _KEY_HEAD.sub("", normalise(name).replace("·", "").replace(".", ""))
     key = _KEY_TAIL.sub("", key)

@@ -48,8 +48,8 @@ def test_words_drop_punctuation_and_keep_domain_words_whole():
 @pytest.mark.parametrize(
     ("reply", "label"),
     [
-        ("留言收到，您反映的问题已转市人社局调查处理。", "劳动和社会保障"),
-        ("A7县环境保护局 2014年2月26日", "环境保护"),
+        ("您好，来信所说的情况已转市人社局核实办理。", "劳动和社会保障"),
+        ("A3县环境保护局（2015年6月3日）", "环境保护"),
         ("经县教育局调查，该校收费符合规定。县教育局", "教育文体"),
         ("已转市住建局和市教育局办理。", None),  # two classes named equally: no weak label
         ("您好，留言已收悉。", None),
