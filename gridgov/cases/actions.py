@@ -60,7 +60,7 @@ from gridgov.core.inserts import insert_all
 from gridgov.deadlines.actions import cancel_deadlines, schedule_deadline
 from gridgov.intelligence import interface as intelligence
 from gridgov.intelligence.actions import record_labelled_example
-from gridgov.notifications.actions import Notice, notify_many, notify_users, publish_event
+from gridgov.notifications.actions import Notice, notify_many, publish_event
 from gridgov.notifications.queries import endpoints_for_event
 
 SUBJECT = "cases.case"
@@ -455,8 +455,17 @@ def area_staff(area_code: str | None, roles: Iterable[str]) -> list[User]:
 def notify(
     users: Iterable[User], case: Case, *, kind: str, title: str, body: str = "", dedupe: str = ""
 ) -> None:
-    notify_users(
-        users,
+    recipients = {user.pk for user in users if user.is_active}
+    notify_many([case_notice(recipients, case, kind=kind, title=title, body=body, dedupe=dedupe)])
+
+
+def case_notice(
+    recipient_ids: Iterable[int], case: Case, *, kind: str, title: str, body: str = "", dedupe: str = ""
+) -> Notice:
+    """The inbox message about `case` (body: the case's title unless given; with `dedupe`, once
+    per recipient and case version), for notify_many."""
+    return Notice(
+        recipient_ids=set(recipient_ids),
         kind=kind,
         title=title,
         body=body or case.title,
@@ -1504,20 +1513,6 @@ def _area_staff_ids(area_codes: Iterable[str | None], roles: Sequence[str]) -> d
     return {code: set().union(*(members.get(c, set()) for c in codes)) for code, codes in covering.items()}
 
 
-def _notice(recipient_ids: Iterable[int], case: Case, *, kind: str, title: str, dedupe: str) -> Notice:
-    """notify()'s message, for notify_many."""
-    return Notice(
-        recipient_ids=set(recipient_ids),
-        kind=kind,
-        title=title,
-        body=case.title,
-        subject_type=SUBJECT,
-        subject_id=str(case.pk),
-        link=f"/cases/{case.pk}",
-        dedupe_key=f"{dedupe}:{case.pk}:{case.version}",
-    )
-
-
 def _publish_all(event_type: str, cases: Sequence[Case]) -> None:
     """publish_after_commit of each case; nothing to read when no endpoint subscribes."""
     if cases and endpoints_for_event(event_type):
@@ -1551,7 +1546,7 @@ def warn_cases(items: Sequence[tuple[int, str]]) -> list[str]:
             )
             recipients = holders[case.pk] or staff.get(case.handling_area_id or "", set())
             notices.append(
-                _notice(recipients, case, kind="warning", title=f"即将超期 {case.number}", dedupe="warn")
+                case_notice(recipients, case, kind="warning", title=f"即将超期 {case.number}", dedupe="warn")
             )
             outcomes.append("warned")
         insert_all(events)
@@ -1595,7 +1590,7 @@ def mark_overdue_cases(case_ids: Sequence[int]) -> list[str]:
             recipients = set().union(*(handlers.get(t.department_id, set()) for t in tasks[case.pk]))
             recipients |= leaders.get(case.handling_area_id or "", set())
             notices.append(
-                _notice(recipients, case, kind="overdue", title=f"已超期 {case.number}", dedupe="overdue")
+                case_notice(recipients, case, kind="overdue", title=f"已超期 {case.number}", dedupe="overdue")
             )
         insert_all(events)
         notify_many(notices)
@@ -1641,7 +1636,7 @@ def sign_overdue_tasks(items: Sequence[tuple[int, int]]) -> list[str]:
             event.department_id = task.department_id
             events.append(event)
             notices.append(
-                _notice(
+                case_notice(
                     handlers.get(task.department_id, set()),
                     case,
                     kind="overdue",
@@ -1673,7 +1668,7 @@ def supervision_missed_cases(case_ids: Sequence[int]) -> list[str]:
                 continue
             events.append(new_event(case, "supervision_missed", case.status, case.status, None, at=moment))
             notices.append(
-                _notice(
+                case_notice(
                     leaders.get(case.handling_area_id or "", set()),
                     case,
                     kind="overdue",

@@ -184,8 +184,9 @@ def notify_many(notices: Sequence[Notice]) -> list[int]:
             )
         made = {(m.recipient_id, m.dedupe_key) for m in keyed}
         try:
-            with transaction.atomic():
-                insert_all(keyed)
+            if keyed:
+                with transaction.atomic():
+                    insert_all(keyed)
         except IntegrityError:
             # A concurrent sweep inserted the same (recipient, key) after the check above: the
             # unique constraint makes that row a skipped insert instead of a second message. Our
