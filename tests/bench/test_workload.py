@@ -129,3 +129,42 @@ def test_shifts_after_a_span_extend_the_history_back() -> None:
     shifts = workload.shift_days(200, 140, [1.0] * 12, seed=2, after_days=70)
     assert all(70 < s <= 140 and s % 7 == 0 for s in shifts)
     assert len(set(shifts)) > 5  # spread over the weeks, not one
+
+
+def table_keys(cursor: Any, tables: list[str]) -> tuple[list[Any], list[Any]]:
+    cursor.execute(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+        "WHERE indrelid::regclass::text = ANY(%s) ORDER BY 1",
+        [tables],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+        "WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1",
+        [tables],
+    )
+    return indexes, cursor.fetchall()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("world")
+def test_the_copy_on_postgresql_builds_every_index_and_key_again() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("indexes are set aside on PostgreSQL only")
+    tables = [model._meta.db_table for model in (Case, CaseEvent, CaseTask)]
+    with connection.cursor() as cursor:
+        before = table_keys(cursor, tables)
+    with pinned(MOMENT):
+        workload.build_templates(6, days=6, seed=3)
+        templates = Case.objects.count()
+        first = workload.replicate([28], open_horizon_days=60, progress=lambda _text: None)
+        second = workload.replicate([35], open_horizon_days=60, progress=lambda _text: None)
+    with connection.cursor() as cursor:
+        after = table_keys(cursor, tables)
+    assert len(before[0]) > 20 and any("FOREIGN KEY" in row[1] for row in before[1])
+    assert after == before
+    # The second copy reads the templates only, not the first copy too.
+    assert first.cases == second.cases == templates
+    assert Case.objects.count() == 3 * templates
