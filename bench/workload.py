@@ -141,9 +141,7 @@ def _columns(model: Any) -> list[Any]:
 
 
 @contextmanager
-def secondary_indexes_set_aside(
-    tables: list[str], progress: Callable[[str], None] = say
-) -> Iterator[None]:
+def secondary_indexes_set_aside(tables: list[str], progress: Callable[[str], None] = say) -> Iterator[None]:
     """PostgreSQL: drop the tables' indexes that back no constraint and their foreign keys, run the
     block, then create them again as they were (one sorted build each, and one check of each key
     over the whole table). Primary keys and unique constraints stay, so the block can still look
@@ -345,7 +343,5 @@ def _copy_cases(cursor: Any, vendor: str, quote: Callable[[str], str], highest_i
     return copied
 
 
-def _copy_children(
-    cursor: Any, vendor: str, quote: Callable[[str], str], model: Any, highest_id: int
-) -> int:
+def _copy_children(cursor: Any, vendor: str, quote: Callable[[str], str], model: Any, highest_id: int) -> int:
     return _insert_copies(cursor, vendor, quote, model, "case_id", {"case": "s.new_id"}, highest_id)

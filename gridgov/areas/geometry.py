@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.translation import gettext as _
 from shapely.geometry import mapping, shape
 
@@ -237,7 +237,9 @@ _index: _LocateIndex | None = None
 _index_lock = threading.Lock()
 
 
-_VERSION_SQL = f"SELECT version, changed_at FROM {BoundaryVersion._meta.db_table} WHERE id = 1"
+# changed_at as text: the key is only ever compared with keys made here, and parsing it into a
+# datetime (Django's SQLite converter) was a third of the read.
+_VERSION_SQL = f"SELECT version, CAST(changed_at AS TEXT) FROM {BoundaryVersion._meta.db_table} WHERE id = 1"
 
 # The highest boundary version this process has read or written.
 _highest_version = 0
@@ -247,18 +249,21 @@ def _current_key() -> IndexKey:
     """The boundary version as stored: one primary-key read.
 
     A plain SELECT rather than the ORM: this runs on every locate call, and building the ORM query
-    cost about ten times the locate itself (docs/performance.md). changed_at is kept as the driver
-    returns it (text on SQLite, a datetime on PostgreSQL): the key is only ever compared with keys
-    made here.
+    cost about ten times the locate itself (docs/performance.md).
     """
     global _highest_version
-    with connection.cursor() as cursor:
-        cursor.execute(_VERSION_SQL)
-        row = cursor.fetchone()
+    # The driver's own connection rather than Django's cursor wrapper, which cost about twice
+    # the read itself on SQLite (docs/performance.md, Locate); errors still arrive as Django's.
+    # `database` is looked up once: every attribute read through django.db.connection goes
+    # through a thread-local lookup of about 3 µs.
+    database = connections[DEFAULT_DB_ALIAS]
+    database.ensure_connection()
+    with database.wrap_database_errors:
+        row = database.connection.execute(_VERSION_SQL).fetchone()
     if row is None:
         return (0, "")
     _highest_version = max(_highest_version, row[0])
-    return (row[0], str(row[1]))
+    return (row[0], row[1])
 
 
 def next_boundary_version(stored: int) -> int:
@@ -330,12 +335,17 @@ def _candidate_pairs(index: _LocateIndex, points: np.ndarray) -> tuple[np.ndarra
     return point_pos[hit], area_pos[hit]
 
 
+def _usable(lon: float, lat: float) -> bool:
+    """A point that can lie in an area: finite and within the range of degrees."""
+    return math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
+
+
 def containing_area_codes(lon: float, lat: float) -> list[str]:
     """Codes of every area whose boundary contains the point, smallest (deepest level, then area) first.
 
     A point on a boundary counts as inside. An impossible point (not finite, out of range) has none.
     """
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+    if not _usable(lon, lat):
         return []
     index = _locate_index()
     _points, positions = _candidate_pairs(index, np.array([shapely.Point(lon, lat)], dtype=object))
@@ -343,9 +353,25 @@ def containing_area_codes(lon: float, lat: float) -> list[str]:
 
 
 def locate_point(lon: float, lat: float) -> str | None:
-    """The code of the smallest area containing the point, or None."""
-    codes = containing_area_codes(lon, lat)
-    return codes[0] if codes else None
+    """The code of the smallest area containing the point, or None.
+
+    The first of `containing_area_codes`, found without arrays: the bounding-box candidates are
+    tested one at a time in rank order and the first that contains the point is the answer, which
+    usually means one polygon test (a grid) instead of one for every area around the point.
+    """
+    if not _usable(lon, lat):
+        return None
+    index = _locate_index()
+    if not index.codes:
+        return None
+    point = shapely.Point(lon, lat)
+    candidates = index.tree.query(point)
+    candidates.sort()
+    geometries = index.geometries
+    for position in candidates.tolist():
+        if geometries[position].intersects(point):  # prepared
+            return index.codes[position]
+    return None
 
 
 def locate_points(lons: Sequence[float | None], lats: Sequence[float | None]) -> list[str | None]:

@@ -249,3 +249,26 @@ class TestLocate:
     def test_an_empty_index_finds_nothing(self) -> None:
         assert geometry.locate_point(120.0, 30.0) is None
         assert geometry.locate_points([120.0], [30.0]) == [None]
+
+    def test_one_point_agrees_with_every_containing_area_and_with_the_batch(self) -> None:
+        nested_tree()
+        # Every 0.005° over and around the district: interiors, shared borders, corners, outside.
+        steps = [round(-0.01 + 0.005 * i, 3) for i in range(25)]
+        lons = [120.0 + dx for dx in steps for _dy in steps]
+        lats = [30.0 + dy for _dx in steps for dy in steps]
+        batch = geometry.locate_points(lons, lats)
+        singles = [geometry.locate_point(lon, lat) for lon, lat in zip(lons, lats, strict=True)]
+        firsts = [
+            next(iter(geometry.containing_area_codes(lon, lat)), None)
+            for lon, lat in zip(lons, lats, strict=True)
+        ]
+        assert singles == batch == firsts
+        assert {code for code in singles} == {
+            None,
+            "330102000000",
+            "330102001000",
+            "330102002000",
+            "330102001051",
+        }
+        for lon, lat in ((math.nan, 30.0), (120.0, math.inf), (200.0, 30.0), (120.0, -91.0)):
+            assert geometry.locate_point(lon, lat) is None
