@@ -249,8 +249,8 @@ def replicate(
                 if vendor == "postgresql":
                     cursor.execute(f"ANALYZE {SHIFT_TABLE}")
                 made["cases"] += _copy_cases(cursor, vendor, quote, highest[Case])
-                for model, made_key in ((CaseEvent, "events"), (CaseTask, "tasks")):
-                    made[made_key] += _copy_children(cursor, vendor, quote, model, highest[model])
+                for child, made_key in ((CaseEvent, "events"), (CaseTask, "tasks")):
+                    made[made_key] += _copy_children(cursor, vendor, quote, child, highest[child])
             progress(
                 f"workload: {made['cases']:,} cases copied ({begin + len(part):,} of {len(shifts):,} copies)"
             )
