@@ -13,6 +13,8 @@ Measured at each size, as the city's duty leader (demo_leader) sees them, median
   community, the last 30 days), and the department table of the whole area;
 - the baseline, in the same run: one plain SQL COUNT of the area's cases through the
   (area, status) index, i.e. reading every case of the area once.
+- a resident's "my cases" query among RESIDENTS residents (bench/residents.py), against one plain
+  SQL read of their cases by account.
 The growth rows compare each figure with the same figure at the smallest size.
 """
 
@@ -24,10 +26,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from bench import residents
 from bench.harness import Row, Skip, below, say
 
 NAME = "cockpit_queries"
 TEMPLATES = {True: 300, False: 600}
+RESIDENTS = {True: 30_000, False: 300_000}  # the district of issue 6; the city run keeps 300,000
+MEASURED_RESIDENTS = 20
 SIZES = {True: (25_000, 50_000, 100_000), False: (100_000, 300_000, 1_000_000)}
 # The city scale of issue 6, PostgreSQL only: GRIDGOV_BENCH_CITY=1 with --full (docs/performance.md).
 CITY_SIZES = (1_000_000, 3_000_000, 10_000_000)
@@ -89,7 +94,7 @@ def busiest(length: int, within: str) -> str:
     return str(row["unit"]).ljust(12, "0")
 
 
-def measure_size(size: int) -> dict[str, float]:
+def measure_size(size: int, resident_ids: list[int]) -> dict[str, float]:
     from gridgov.accounts.models import User
     from gridgov.accounts.queries import get_scope
     from gridgov.areas.models import Area
@@ -112,12 +117,14 @@ def measure_size(size: int) -> dict[str, float]:
         "department_table": timed(
             lambda: evaluation.department_table(scope, month_start, moment, area_code=CITY)
         ),
+        "resident_cases": residents.my_cases_ms(resident_ids),
+        "plain_resident_cases": residents.plain_my_cases_ms(resident_ids),
         "plain_count_city": plain_count_ms(CITY[:4]),
         "plain_count_district": plain_count_ms(district.code[:6]),
     }
 
 
-def grow_to(size: int, weights: list[float], seed: int) -> None:
+def grow_to(size: int, weights: list[float], seed: int, templates_through: int | None = None) -> None:
     """Copy templates back in time until the data hold `size` cases at CASES_PER_DAY: the history
     grows longer, not denser, so every size has the same recent month and the sizes differ only in
     how much history lies behind it (what the growth rows are about)."""
@@ -128,12 +135,12 @@ def grow_to(size: int, weights: list[float], seed: int) -> None:
     if have >= size:
         return
     # Open templates are copied only into the last OPEN_HORIZON_DAYS: count the others.
-    per_copy = Case.objects.exclude(number__contains="~").exclude(status__in=OPEN_STATUSES).count()
+    per_copy = workload.template_cases(templates_through).exclude(status__in=OPEN_STATUSES).count()
     copies = math.ceil((size - have) / max(1, per_copy))
     shifts = workload.shift_days(
         copies, math.ceil(size / CASES_PER_DAY), weights, seed=seed, after_days=have // CASES_PER_DAY
     )
-    done = workload.replicate(shifts)
+    done = workload.replicate(shifts, templates_through=templates_through)
     say(
         f"cockpit_queries: {done.cases:,} cases, {done.events:,} events, {done.tasks:,} tasks copied "
         f"in {done.seconds:.0f} s ({Case.objects.count():,} cases now)"
@@ -141,6 +148,8 @@ def grow_to(size: int, weights: list[float], seed: int) -> None:
 
 
 def run(quick: bool) -> list[Row]:
+    from django.db.models import Max
+
     from bench import workload
     from bench.harness import bench_database
     from bench.intake_bulk import prepare
@@ -152,22 +161,28 @@ def run(quick: bool) -> list[Row]:
         if database.vendor != "postgresql":
             raise Skip("the city scale (GRIDGOV_BENCH_CITY=1) runs on PostgreSQL only")
         sizes = CITY_SIZES
-    prepare()
+    operator = prepare()
     if Case.objects.exists():
         raise RuntimeError("cockpit_queries needs a benchmark database without cases")
     say(f"cockpit_queries: {TEMPLATES[quick]} demo stories through the real actions…")
     started = time.perf_counter()
     story_counts = workload.build_templates(TEMPLATES[quick])
     template_seconds = time.perf_counter() - started
+    last_template = Case.objects.aggregate(top=Max("pk"))["top"]
     weights, shape = workload.month_weights()
     results: dict[int, dict[str, float]] = {}
     actual: dict[int, tuple[int, int]] = {}
+    resident_ids: list[int] = []
     try:
+        residents.add_residents(RESIDENTS[quick])
         for step, size in enumerate(sizes):
-            grow_to(size, weights, seed=workload.SEED + step)
+            grow_to(size, weights, seed=workload.SEED + step, templates_through=last_template)
+            if not resident_ids:
+                # Filed now, after the templates: measured at every size, never copied.
+                resident_ids = residents.residents_report(MEASURED_RESIDENTS, operator)
             actual[size] = (Case.objects.count(), CaseEvent.objects.count())
             say(f"cockpit_queries: measuring at {actual[size][0]:,} cases…")
-            results[size] = measure_size(size)
+            results[size] = measure_size(size, resident_ids)
             # Printed at once: a city run takes hours, and its smaller sizes are worth having if it stops.
             say(
                 f"cockpit_queries: at {actual[size][0]:,} cases: "
@@ -175,7 +190,8 @@ def run(quick: bool) -> list[Row]:
             )
     finally:
         clean_up()
-    return rows_for(results, actual, story_counts, template_seconds, shape)
+        residents.remove_residents()
+    return rows_for(results, actual, story_counts, template_seconds, shape, RESIDENTS[quick])
 
 
 LABELS = {
@@ -184,6 +200,10 @@ LABELS = {
     "overview_city": ("cockpit page (overview), whole area", "plain_count_city"),
     "street_table": ("evaluation table, busiest street, 30 days", "plain_count_district"),
     "department_table": ("department table, whole area, 30 days", "plain_count_city"),
+    "resident_cases": (
+        f'a resident\'s "my cases" (account or number), median of {MEASURED_RESIDENTS}',
+        "plain_resident_cases",
+    ),
 }
 
 
@@ -193,6 +213,7 @@ def rows_for(
     story_counts: dict[str, int],
     template_seconds: float,
     shape: str,
+    resident_count: int,
 ) -> list[Row]:
     sizes = sorted(results)
     smallest = sizes[0]
@@ -213,6 +234,10 @@ def rows_for(
                     note=(
                         f"{cases:,} cases, {events:,} events; baseline: plain SQL COUNT of the area's cases"
                         if key == "summary_city"
+                        else f"{resident_count:,} residents, {MEASURED_RESIDENTS} of them with "
+                        f"{residents.REPORTS_EACH} cases each; baseline: plain SQL read of the cases "
+                        "by account"
+                        if key == "resident_cases"
                         else ""
                     ),
                 )
@@ -272,6 +297,8 @@ def clean_up() -> None:
         if connection.vendor == "postgresql":
             # TRUNCATE must name every table that points at cases (visits: none, checked above).
             tables.insert(0, HouseholdVisit._meta.db_table)
+            # Key checks still pending (inside a test's transaction) would refuse the TRUNCATE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("TRUNCATE " + ", ".join(quote(table) for table in tables))
             return
         cursor.execute("PRAGMA foreign_keys = OFF")

@@ -190,9 +190,15 @@ def secondary_indexes_set_aside(tables: list[str], progress: Callable[[str], Non
 
 
 def replicate(
-    shifts: list[int], *, open_horizon_days: int = OPEN_HORIZON_DAYS, progress: Callable[[str], None] = say
+    shifts: list[int],
+    *,
+    open_horizon_days: int = OPEN_HORIZON_DAYS,
+    templates_through: int | None = None,
+    progress: Callable[[str], None] = say,
 ) -> Replicated:
-    """Copy every template case (the cases present now, none of them a copy) once per shift."""
+    """Copy every template case once per shift: the cases present now that are not copies, or with
+    `templates_through`, those of them with an id up to it (cases filed after the templates stay
+    as they are)."""
     from django.db import connection, transaction
     from django.db.models import Max
 
@@ -202,9 +208,7 @@ def replicate(
     started = time.perf_counter()
     vendor = connection.vendor
     quote = connection.ops.quote_name
-    templates = list(
-        Case.objects.exclude(number__contains="~").order_by("pk").values_list("pk", "number", "status")
-    )
+    templates = list(template_cases(templates_through).order_by("pk").values_list("pk", "number", "status"))
     open_statuses = {str(status) for status in OPEN}
     with connection.cursor() as cursor:
         if vendor == "sqlite":
@@ -264,6 +268,14 @@ def replicate(
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return Replicated(made["cases"], made["events"], made["tasks"], time.perf_counter() - started)
+
+
+def template_cases(through: int | None = None) -> Any:
+    """The cases replicate copies: not copies themselves, and with an id up to `through` if given."""
+    from gridgov.cases.models import Case
+
+    cases = Case.objects.exclude(number__contains="~")
+    return cases if through is None else cases.filter(pk__lte=through)
 
 
 def _next_copy_index() -> int:
