@@ -9,7 +9,7 @@ from gridgov.accounts.actions import create_user
 from gridgov.accounts.phone_numbers import phone_digest
 from gridgov.cases.actions import Report, report_case
 from gridgov.cases.models import Case
-from gridgov.cases.queries import cases_reported_by, is_reporter
+from gridgov.cases.queries import cases_for, cases_reported_by, is_reporter
 from tests.cases.conftest import GRID_A, GRID_B, world  # noqa: F401 (the fixture)
 from tests.sqlite_plans import sqlite_plan
 
@@ -70,6 +70,8 @@ def test_a_residents_cases_are_those_of_the_account_and_of_the_verified_number(w
     assert set(mine) == set(written_out)
     every = [with_account, with_account_other_number, by_phone, *others]
     assert {case for case in every if is_reporter(resident, case)} == set(mine)
+    # What the resident may read is what they reported (no area, no department).
+    assert set(cases_for(resident)) == set(mine)
     # Without a verified number, the account's cases only.
     assert set(cases_reported_by(neighbour)) == {others[0]}
 
