@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import cos, radians
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -31,7 +32,7 @@ def _reported_by(user: User) -> Q:
     return condition
 
 
-def _reported_ids(user: User) -> QuerySet[Case]:
+def _reported_ids(user: User) -> QuerySet[Case, Any]:
     """The ids of the cases `user` reported (as _reported_by), each half through its own index.
 
     One IN list of a UNION rather than the OR: with the OR, SQLite walked every case in reported_at
