@@ -95,7 +95,7 @@ def residents_report(count: int, operator: Any) -> list[int]:
                 Report(
                     source="hotline" if by_phone else "web",
                     title="楼道灯坏了" if by_phone else "小区门口井盖松动",
-                    description="居民反映，请尽快处理",
+                    description="二号楼东侧，晚上看不清路",
                     area_code=rng.choice(grids),
                     reporter_name=resident.display_name,
                     reporter_contact=phone,
