@@ -14,7 +14,13 @@ Measured at each size, as the city's duty leader (demo_leader) sees them, median
 - the baseline, in the same run: one plain SQL COUNT of the area's cases through the
   (area, status) index, i.e. reading every case of the area once.
 - a resident's "my cases" query among RESIDENTS residents (bench/residents.py), against one plain
-  SQL read of their cases by account.
+  SQL read of their cases by account;
+- intake at each size (issue 6, item 6): one hotline report through `report_case`, what
+  `POST /api/v1/cases/` runs (validate, locate, number, store with its event, publish, and the
+  duplicate check against the open cases around it), at REPORTS points drawn around recent cases of
+  the busiest district, median wall time; the growth rows compare it with the smallest size.
+  No classifier is installed here (its cost does not depend on the table; bench/intake_http.py
+  measures it).
 The growth rows compare each figure with the same figure at the smallest size.
 """
 
@@ -33,6 +39,7 @@ NAME = "cockpit_queries"
 TEMPLATES = {True: 300, False: 600}
 RESIDENTS = {True: 30_000, False: 300_000}  # the district of issue 6; the city run keeps 300,000
 MEASURED_RESIDENTS = 20
+REPORTS = 30
 SIZES = {True: (25_000, 50_000, 100_000), False: (100_000, 300_000, 1_000_000)}
 # The city scale of issue 6, PostgreSQL only: GRIDGOV_BENCH_CITY=1 with --full (docs/performance.md).
 CITY_SIZES = (1_000_000, 3_000_000, 10_000_000)
@@ -118,10 +125,56 @@ def measure_size(size: int, resident_ids: list[int]) -> dict[str, float]:
             lambda: evaluation.department_table(scope, month_start, moment, area_code=CITY)
         ),
         "resident_cases": residents.my_cases_ms(resident_ids),
+        "report": report_ms(district.code[:6], seed=size),
         "plain_resident_cases": residents.plain_my_cases_ms(resident_ids),
         "plain_count_city": plain_count_ms(CITY[:4]),
         "plain_count_district": plain_count_ms(district.code[:6]),
     }
+
+
+def report_ms(district_prefix: str, seed: int) -> float:
+    """Median wall time of one hotline report through report_case, at REPORTS points a few dozen
+    metres from recent cases of the district (where a new report meets open cases: the duplicate
+    check has candidates to read), with the texts of real citizen messages."""
+    import random
+
+    from bench.intake_bulk import message_texts, prepare
+    from gridgov.cases.actions import Report, report_case
+    from gridgov.cases.models import Case
+
+    operator = prepare()
+    rng = random.Random(seed)
+    texts = message_texts()
+    recent = [
+        (lon, lat, category)
+        for lon, lat, category in Case.objects.filter(
+            area__code__startswith=district_prefix, lon__isnull=False, lat__isnull=False
+        )
+        .order_by("-reported_at")
+        .values_list("lon", "lat", "category__code")[: REPORTS * 20]
+        if lon is not None and lat is not None
+    ]
+    if not recent:
+        raise RuntimeError("no located cases to report beside")
+    samples = []
+    for number in range(REPORTS + 1):
+        lon, lat, category = rng.choice(recent)
+        title, body = rng.choice(texts)
+        report = Report(
+            source="hotline",
+            title=f"{title} r{seed}-{number}",
+            description=body,
+            category_code=category,
+            # About 0.0004 degrees: within the duplicate radius (100 m) of the case or just beyond.
+            lon=lon + rng.uniform(-0.0004, 0.0004),
+            lat=lat + rng.uniform(-0.0004, 0.0004),
+            reporter_name="市民",
+            reporter_contact=f"139{rng.randrange(10**8):08d}",
+        )
+        started = time.perf_counter()
+        report_case(report, actor=operator)
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples[1:])  # the first warms the caches
 
 
 def grow_to(size: int, weights: list[float], seed: int, templates_through: int | None = None) -> None:
@@ -204,6 +257,7 @@ LABELS = {
         f'a resident\'s "my cases" (account or number), median of {MEASURED_RESIDENTS}',
         "plain_resident_cases",
     ),
+    "report": (f"one hotline report through report_case (the API's action), median of {REPORTS}", ""),
 }
 
 
@@ -227,7 +281,7 @@ def rows_for(
                     f"{label}, {cases:,} cases",
                     results[size][key],
                     "ms",
-                    baseline=results[size][baseline_key],
+                    baseline=results[size][baseline_key] if baseline_key else None,
                     target=below(target_ms)
                     if target_ms and key in ("summary_city", "street_table")
                     else None,
@@ -238,6 +292,9 @@ def rows_for(
                         f"{residents.REPORTS_EACH} cases each; baseline: plain SQL read of the cases "
                         "by account"
                         if key == "resident_cases"
+                        else "at points beside recent cases of the busiest district; no classifier "
+                        "installed; see the growth row"
+                        if key == "report"
                         else ""
                     ),
                 )

@@ -104,6 +104,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(SQLITE_PATH),
+            # Kept open between requests, as on PostgreSQL: opening a connection runs the PRAGMAs
+            # below, and closing the last one checkpoints the WAL, together about 5 ms of a
+            # report's 13 ms (bench/intake_http.py, docs/performance.md).
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
             # Tests use a file too, not Django's shared in-memory database: the browser tests'
             # live server then runs on its own connection, with WAL and the busy timeout, as in
             # production, instead of sharing the test's connection across threads.

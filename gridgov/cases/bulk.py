@@ -31,7 +31,6 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
 from gridgov.accounts.models import Membership, Role, User
 from gridgov.areas import geometry
@@ -47,14 +46,16 @@ from gridgov.cases.actions import (
     _departments,
     check_report,
     department_users,
+    district_of_number,
     match_address,
     message_text,
     new_case,
     new_event,
+    take_case_numbers,
 )
 from gridgov.cases.errors import CaseInputInvalid
 from gridgov.cases.lifecycle import Action
-from gridgov.cases.models import Case, CaseCounter, CaseEvent, CaseSource, CaseStatus, CaseTask, Light
+from gridgov.cases.models import Case, CaseEvent, CaseSource, CaseStatus, CaseTask, Light
 from gridgov.cases.queries import AREA_ROLES, is_reporter, message_class_category
 from gridgov.catalogue.models import CaseCategory, Department
 from gridgov.catalogue.queries import ResolvedRule, rule_for
@@ -281,18 +282,11 @@ def _file_batch(
 def _allocate_numbers(area_codes: Sequence[str], moment: datetime) -> list[str]:
     """actions.next_case_number for each code in order: one counter update per district and day."""
     day = to_local(moment).date()
-    districts = [code[:6] if len(code) >= 6 else "000000" for code in area_codes]
+    districts = [district_of_number(code) for code in area_codes]
     wanted: dict[str, int] = {}
     for district in districts:
         wanted[district] = wanted.get(district, 0) + 1
-    next_value: dict[str, int] = {}
-    for district, count in wanted.items():
-        counter, _created = CaseCounter.objects.select_for_update().get_or_create(
-            district_code=district, day=day
-        )
-        CaseCounter.objects.filter(pk=counter.pk).update(last_value=F("last_value") + count)
-        counter.refresh_from_db(fields=["last_value"])
-        next_value[district] = counter.last_value - count + 1
+    next_value = {district: take_case_numbers(district, day, count) for district, count in wanted.items()}
     numbers = []
     for district in districts:
         numbers.append(f"{district}-{day:%Y%m%d}-{next_value[district]:06d}")
