@@ -47,7 +47,12 @@ def roles_of(user: User) -> list[str]:
 
 def memberships_of(user: User) -> list[Membership]:
     return list(
-        Membership.objects.filter(user=user).select_related("area", "department").order_by("role", "id")
+        Membership.objects.filter(user=user)
+        .select_related("area", "department")
+        # The area's boundary stays unread (areas.models.boundaries_left_out, which accounts,
+        # left of areas, cannot import).
+        .defer("area__boundary")
+        .order_by("role", "id")
     )
 
 

@@ -13,6 +13,7 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from gridgov.accounts.models import Membership, Role, User
 from gridgov.accounts.queries import get_scope
 from gridgov.accounts.scope import code_prefix_q
+from gridgov.areas.models import boundaries_left_out
 from gridgov.cases.errors import CaseNotFound
 from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseRequest, CaseStatus, CaseTask, Light
 from gridgov.catalogue.models import CaseCategory, CategoryScheme, Department
@@ -86,7 +87,13 @@ def cases_for(user: User | AnonymousUser) -> QuerySet[Case]:
 
 
 def get_case_for(user: User | AnonymousUser, case_id: int) -> Case:
-    case = cases_for(user).filter(pk=case_id).select_related("category", "area", "handling_area").first()
+    case = (
+        cases_for(user)
+        .filter(pk=case_id)
+        .select_related("category", "area", "handling_area")
+        .defer(*boundaries_left_out("area", "handling_area"))
+        .first()
+    )
     if case is None:
         raise CaseNotFound(details={"case": case_id})
     return case
@@ -167,7 +174,11 @@ def list_cases_for(user: User | AnonymousUser, filters: CaseFilters) -> QuerySet
         cases = cases.filter(reported_at__gte=filters.reported_after)
     if filters.reported_before:
         cases = cases.filter(reported_at__lt=filters.reported_before)
-    return cases.select_related("category", "area").order_by("-reported_at", "-id")
+    return (
+        cases.select_related("category", "area")
+        .defer(*boundaries_left_out("area"))
+        .order_by("-reported_at", "-id")
+    )
 
 
 def timeline_of(case: Case) -> QuerySet[CaseEvent]:
@@ -337,8 +348,10 @@ def pending_requests_for(user: User | AnonymousUser, kind: str | None = None) ->
     )
     if kind is not None:
         requests = requests.filter(kind=kind)
-    return requests.select_related("case", "case__category", "case__area", "requested_by").order_by(
-        "requested_at", "id"
+    return (
+        requests.select_related("case", "case__category", "case__area", "requested_by")
+        .defer(*boundaries_left_out("case__area"))
+        .order_by("requested_at", "id")
     )
 
 
@@ -463,7 +476,11 @@ def hot_issues_for(
     )
     found: list[tuple[intelligence.HotIssue, list[int]]] | None = cache.get(key)
     if found is None:
-        rows = list(window.select_related("area").order_by("-reported_at", "-id")[:HOT_ISSUE_CASE_LIMIT])
+        rows = list(
+            window.select_related("area")
+            .defer(*boundaries_left_out("area"))
+            .order_by("-reported_at", "-id")[:HOT_ISSUE_CASE_LIMIT]
+        )
         messages = [
             intelligence.HotMessage(
                 id=str(c.pk),

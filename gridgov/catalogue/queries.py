@@ -8,11 +8,12 @@ picks a category when reporting), so their reads take no scope. Departments are 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from gridgov.accounts.scope import Scope
+from gridgov.areas.models import Area, boundaries_left_out
 from gridgov.catalogue.calendar import DEFAULT_PERIODS, Period, TimeUnit, WorkingCalendar
 from gridgov.catalogue.errors import CategoryNotFound, DepartmentNotFound
 from gridgov.catalogue.models import (
@@ -120,6 +121,12 @@ def _enclosing_codes(scope: Scope) -> set[str]:
     return codes
 
 
+def served_areas_without_boundaries() -> Prefetch[Any]:
+    """The departments' served areas (streets, districts) without their boundaries, which no
+    department page draws (areas.models.boundaries_left_out says why)."""
+    return Prefetch("served_areas", queryset=Area.objects.defer("boundary"))
+
+
 def departments_for(scope: Scope) -> QuerySet[Department]:
     """The departments `scope` may read.
 
@@ -165,7 +172,8 @@ def list_departments_for(
         departments = departments.filter(is_active=is_active)
     return (
         departments.select_related("function", "area")
-        .prefetch_related("served_areas")
+        .defer(*boundaries_left_out("area"))
+        .prefetch_related(served_areas_without_boundaries())
         .order_by("area_id", "function__position", "code")
     )
 
@@ -175,7 +183,8 @@ def get_department_for(scope: Scope, department_id: int) -> Department:
     department = (
         departments_for(scope)
         .select_related("function", "area")
-        .prefetch_related("served_areas")
+        .defer(*boundaries_left_out("area"))
+        .prefetch_related(served_areas_without_boundaries())
         .filter(pk=department_id)
         .first()
     )

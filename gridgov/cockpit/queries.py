@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import Scope, code_prefix_q, period_prefix_q
-from gridgov.areas.models import Area
+from gridgov.areas.models import Area, boundaries_left_out
 from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseSource, Light
 from gridgov.cases.queries import HotIssueCases, hot_issues_for
 from gridgov.catalogue.models import CaseCategory
@@ -594,6 +594,8 @@ def _check_limit(limit: int) -> int:
 
 # The newest ids the feed reads by primary key before it falls back to the area's own index.
 RECENT_IDS = 5000
+# The recent cases name their grid; its boundary stays unread.
+LIGHT_AREA = boundaries_left_out("area")
 
 
 def _by_id_in(area: Area) -> QuerySet[Case]:
@@ -606,10 +608,14 @@ def _by_id_in(area: Area) -> QuerySet[Case]:
 
 def _latest(area: Area, limit: int) -> list[Case]:
     top = Case.objects.aggregate(last=Max("id"))["last"] or 0
-    recent = _by_id_in(area).filter(pk__gt=top - RECENT_IDS).select_related("area", "category")
+    recent = (
+        _by_id_in(area).filter(pk__gt=top - RECENT_IDS).select_related("area", "category").defer(*LIGHT_AREA)
+    )
     cases = list(recent.order_by("-id")[:limit])
     if len(cases) < limit and top > RECENT_IDS:  # a quiet area: its own index range is short
-        cases = list(cases_in(area).select_related("area", "category").order_by("-id")[:limit])
+        cases = list(
+            cases_in(area).select_related("area", "category").defer(*LIGHT_AREA).order_by("-id")[:limit]
+        )
     return cases
 
 
@@ -632,6 +638,7 @@ def cases_after(scope: Scope, area: Area, after_id: int, limit: int = MAX_FEED_L
         _by_id_in(area)
         .filter(pk__gt=after_id)
         .select_related("area", "category")
+        .defer(*LIGHT_AREA)
         .order_by("id")[: _check_limit(limit)]
     )
     return [_feed_item(case, labels) for case in cases]

@@ -12,7 +12,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from gridgov.accounts.models import Membership, Role, User
 from gridgov.accounts.queries import get_scope
-from gridgov.areas.models import Area
+from gridgov.areas.models import Area, boundaries_left_out
 from gridgov.cases.lifecycle import Action, allowed_actions
 from gridgov.cases.models import Case, CaseEvent, CaseStatus, CaseTask
 from gridgov.cases.queries import cases_for, roles_on_case
@@ -99,7 +99,11 @@ def list_visits_for(user: User | AnonymousUser, *, worker: User | None = None) -
     visits = visits_for(user)
     if worker is not None:
         visits = visits.filter(worker=worker)
-    return visits.select_related("area", "worker", "case").order_by("-visited_at", "-id")
+    return (
+        visits.select_related("area", "worker", "case")
+        .defer(*boundaries_left_out("area"))
+        .order_by("-visited_at", "-id")
+    )
 
 
 def patrols_for(user: User | AnonymousUser) -> QuerySet[Patrol]:
@@ -117,11 +121,21 @@ def list_patrols_for(user: User | AnonymousUser, *, worker: User | None = None) 
     patrols = patrols_for(user)
     if worker is not None:
         patrols = patrols.filter(worker=worker)
-    return patrols.select_related("area", "worker").order_by("-started_at", "-id")
+    return (
+        patrols.select_related("area", "worker")
+        .defer(*boundaries_left_out("area"))
+        .order_by("-started_at", "-id")
+    )
 
 
 def get_patrol_for(user: User | AnonymousUser, patrol_id: int) -> Patrol:
-    patrol = patrols_for(user).select_related("area", "worker").filter(pk=patrol_id).first()
+    patrol = (
+        patrols_for(user)
+        .select_related("area", "worker")
+        .defer(*boundaries_left_out("area"))
+        .filter(pk=patrol_id)
+        .first()
+    )
     if patrol is None:
         raise PatrolNotFound(details={"patrol": patrol_id})
     return patrol
@@ -165,7 +179,12 @@ def task_candidates(user: User) -> QuerySet[Case]:
         | (Q(status=CaseStatus.IN_PROGRESS) & handled_here & ~Q(Exists(department_task)))
         | (Q(status=CaseStatus.HANDLED) & in_area)
     )
-    return cases_for(user).filter(wanted).select_related("category", "area", "handling_area")
+    return (
+        cases_for(user)
+        .filter(wanted)
+        .select_related("category", "area", "handling_area")
+        .defer(*boundaries_left_out("area", "handling_area"))
+    )
 
 
 def field_tasks_for(user: User | AnonymousUser) -> list[FieldTask]:

@@ -13,6 +13,7 @@ from django.db.models import Max, Prefetch, QuerySet
 
 from gridgov.accounts.models import ApiToken
 from gridgov.accounts.queries import find_active_token
+from gridgov.areas.models import boundaries_left_out
 from gridgov.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, CaseTask
 from gridgov.catalogue.models import CaseCategory, CategoryScheme
 from gridgov.open311.errors import ApiKeyInvalid, ServiceNotFound, ServiceRequestNotFound
@@ -84,6 +85,7 @@ def _public_requests() -> QuerySet[Case]:
     return (
         Case.objects.filter(category__isnull=False, category__is_public=True)
         .select_related("category", "area", "handling_area", "merged_into")
+        .defer(*boundaries_left_out("area", "handling_area"))
         .prefetch_related(
             Prefetch("tasks", queryset=live_tasks, to_attr="live_tasks"),
             Prefetch("events", queryset=intake, to_attr="open311_events"),

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.accounts.models import Membership, Role, User
 from gridgov.accounts.queries import get_scope
+from gridgov.areas.models import boundaries_left_out
 from gridgov.cases import actions, lifecycle, timing
 from gridgov.cases.errors import CaseInputInvalid, CaseNotFound
 from gridgov.cases.lifecycle import Action
@@ -280,7 +281,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         area=chosen["area"] or None,
         light=chosen["light"] or None,
     )
-    cases = list_cases_for(user, filters).select_related("handling_area")
+    cases = (
+        list_cases_for(user, filters)
+        .select_related("handling_area")
+        .defer(*boundaries_left_out("handling_area"))
+    )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [build_row(user, case, "queue") for case in page.object_list]
     kept = request.GET.copy()
@@ -311,6 +316,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         cases_for(user)
         .filter(pk__in=live.values("case_id"))
         .select_related("category", "area")
+        .defer(*boundaries_left_out("area"))
         .order_by("due_at", "-reported_at", "-id")
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -329,6 +335,7 @@ def closing(request: HttpRequest) -> HttpResponse:
         cases_for(user)
         .filter(status__in=statuses)
         .select_related("category", "area")
+        .defer(*boundaries_left_out("area"))
         .order_by("status", "due_at", "-reported_at", "-id")
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts.queries import own_phone_number
-from gridgov.areas.models import Area
+from gridgov.areas.models import Area, boundaries_left_out
 from gridgov.cases.actions import Report, ReportResult, add_me_too, rate_case, report_case
 from gridgov.cases.errors import PhotoInvalid
 from gridgov.cases.intake import SentenceResult, file_sentence, understand_sentence
@@ -107,7 +107,12 @@ def event_sentence(event: CaseEvent) -> str | None:
 
 def public_case(number: str) -> Case:
     """Any case by its number (see the module docstring for what the public page may show)."""
-    case = Case.objects.select_related("area", "category", "merged_into").filter(number=number).first()
+    case = (
+        Case.objects.select_related("area", "category", "merged_into")
+        .defer(*boundaries_left_out("area"))
+        .filter(number=number)
+        .first()
+    )
     if case is None:
         raise Http404(_("No case has this number."))
     return case
@@ -351,7 +356,8 @@ def rate(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def my_cases(request: HttpRequest) -> HttpResponse:
     # Reported with this account, or with the phone number it verified (docs/web-accounts.md).
-    cases = cases_reported_by(request.user).select_related("area").order_by("-reported_at", "-id")
+    cases = cases_reported_by(request.user).select_related("area").defer(*boundaries_left_out("area"))
+    cases = cases.order_by("-reported_at", "-id")
     rows = [{"case": case, "status_words": STATUS_WORDS.get(case.status, "")} for case in cases]
     return render(request, "web/resident/my_cases.html", {"rows": rows})
 
