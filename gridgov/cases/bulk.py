@@ -24,9 +24,12 @@ rolls back the batch (earlier batches stay committed).
 """
 
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain, islice
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -71,6 +74,10 @@ from gridgov.notifications.models import InboxMessage, MessageKind
 from gridgov.notifications.queries import endpoints_for_event
 
 T = TypeVar("T")
+
+# Reports classified at a time, in a second process while the earlier ones are filed
+# (intelligence.suggest_classes_ahead): the filing waits only for the first chunk.
+CLASSIFY_CHUNK = 250
 
 
 @dataclass(frozen=True)
@@ -164,16 +171,19 @@ def bulk_report(
     memo = _Memo(actor)
     seen: set[tuple[str, str]] = set()
     created = skipped = 0
-    for first in range(0, len(checked), batch_size):
-        part = checked[first : first + batch_size]
-        # Classified outside the transaction, as report_case does.
-        suggestions = intelligence.suggest_classes(
-            [message_text(item.title, item.report.description) for item in part]
-        )
-        with transaction.atomic():
-            made, passed = _file_batch(part, suggestions, actor, register, dispatch, memo, seen)
-        created += made
-        skipped += passed
+    parts = [checked[first : first + batch_size] for first in range(0, len(checked), batch_size)]
+    # Classified outside the transaction, as report_case does; the next batches in a second
+    # process while this one is filed.
+    texts = [message_text(item.title, item.report.description) for item in checked]
+    chunks = [texts[first : first + CLASSIFY_CHUNK] for first in range(0, len(texts), CLASSIFY_CHUNK)]
+    with closing(intelligence.suggest_classes_ahead(chunks)) as classified:
+        in_order = chain.from_iterable(classified)
+        for part in parts:
+            suggestions = islice(in_order, len(part))
+            with transaction.atomic():
+                made, passed = _file_batch(part, suggestions, actor, register, dispatch, memo, seen)
+            created += made
+            skipped += passed
     return BulkResult(created, time.perf_counter() - started, skipped)
 
 
@@ -231,7 +241,7 @@ def _locate(
 
 def _file_batch(
     part: Sequence[_Checked],
-    suggestions: Sequence[intelligence.Suggestion | None],
+    suggestions: Iterable[intelligence.Suggestion | None],
     actor: User | None,
     register: bool,
     dispatch: bool,
@@ -246,21 +256,27 @@ def _file_batch(
             )
         )
         seen |= existing
-    todo: list[tuple[_Checked, intelligence.Suggestion | None]] = []
-    for item, suggestion in zip(part, suggestions, strict=True):
+    todo: list[_Checked] = []
+    filed: list[bool] = []  # by position in `part`: False for a key already used
+    for item in part:
         key = (item.source.value, item.report.idempotency_key)
+        repeated = bool(item.report.idempotency_key) and key in seen
         if item.report.idempotency_key:
-            if key in seen:
-                continue
             seen.add(key)
-        todo.append((item, suggestion))
+        filed.append(not repeated)
+        if not repeated:
+            todo.append(item)
     if not todo:
+        # Their suggestions are read all the same: the next batch's follow them.
+        deque(zip(filed, suggestions, strict=True), maxlen=0)
         return 0, len(part)
 
     batch = _Batch(moment=now(), actor=actor)
-    memo.load_areas({item.area_code for item, _s in todo if item.area_code})
-    numbers = _allocate_numbers([item.area_code or "" for item, _s in todo], batch.moment)
-    for (item, suggestion), number in zip(todo, numbers, strict=True):
+    memo.load_areas({item.area_code for item in todo if item.area_code})
+    numbers = _allocate_numbers([item.area_code or "" for item in todo], batch.moment)
+    # Taken one by one: the later ones may still be classified in the second process.
+    wanted = (suggestion for suggestion, use in zip(suggestions, filed, strict=True) if use)
+    for item, suggestion, number in zip(todo, wanted, numbers, strict=True):
         case = _new_case(
             batch, item, suggestion, number, memo.areas.get(item.area_code) if item.area_code else None
         )

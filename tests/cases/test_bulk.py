@@ -9,6 +9,7 @@ stand for — and compares the two snapshots. A field added to any of these mode
 too, since the dicts are built from the models' field lists.
 """
 
+import multiprocessing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -231,8 +232,10 @@ def last_audit() -> int:
 
 
 def test_bulk_intake_writes_exactly_what_the_real_actions_write(
-    world: World, operator: User, model: None
+    world: World, operator: User, model: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Chunks of 5 classified in the second process, batches of 7 filed: they cross at every batch.
+    monkeypatch.setattr("gridgov.cases.bulk.CLASSIFY_CHUNK", 5)
     create_webhook_endpoint(
         name="city", url="https://example.org/hook", event_types=["case.*"], actor_label="t"
     )
@@ -358,3 +361,18 @@ def test_batch_suggestions_are_the_one_at_a_time_suggestions(model: None) -> Non
     assert batch[-2:] == [None, None]
     assert sum(suggestion is not None for suggestion in batch) == len(texts) - 2
     assert [s.as_data() if s else None for s in batch] == [s.as_data() if s else None for s in one_by_one]
+
+
+def test_suggestions_classified_ahead_in_a_second_process_are_the_same_in_order(model: None) -> None:
+    texts = [actions.message_text(report.title, report.description) for report in sample_reports()]
+    batches = [texts[:3], ["   "], texts[3:], texts[:1]]
+    expected = [[s.as_data() if s else None for s in interface.suggest_classes(b)] for b in batches]
+    ahead = interface.suggest_classes_ahead(batches)
+    got = [[s.as_data() if s else None for s in batch] for batch in ahead]
+    assert got == expected
+    assert got[1] == [None]
+    # A caller that stops after the first batch closes the generator: the second process ends.
+    early = interface.suggest_classes_ahead(batches)
+    assert [s.as_data() if s else None for s in next(early)] == expected[0]
+    early.close()
+    assert multiprocessing.active_children() == []
