@@ -56,7 +56,7 @@ from gridgov.catalogue.queries import rule_for
 from gridgov.core.area_codes import Level, ancestor_codes
 from gridgov.core.clock import now, to_local
 from gridgov.core.crypto import encrypt_text, mask_contact
-from gridgov.core.inserts import insert_all
+from gridgov.core.inserts import insert_all, new_instance
 from gridgov.deadlines.actions import cancel_deadlines, schedule_deadline
 from gridgov.intelligence import interface as intelligence
 from gridgov.intelligence.actions import record_labelled_example
@@ -236,7 +236,8 @@ def new_case(
     """The unsaved case row a report makes (report_case saves it; the bulk path bulk-creates it)."""
     contact = report.reporter_contact.strip()
     anonymous = report.is_anonymous
-    return Case(
+    return new_instance(
+        Case,
         number=number,
         title=title,
         description=report.description.strip(),
@@ -395,7 +396,8 @@ def new_event(
     at: datetime,
 ) -> CaseEvent:
     """The unsaved event row of one step (record_event saves it; the bulk path bulk-creates it)."""
-    return CaseEvent(
+    return new_instance(
+        CaseEvent,
         case=case,
         action=str(action),
         from_status=from_status,

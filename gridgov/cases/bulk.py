@@ -64,7 +64,7 @@ from gridgov.catalogue.models import CaseCategory, Department
 from gridgov.catalogue.queries import ResolvedRule, rule_for
 from gridgov.core.area_codes import ancestor_codes, scope_prefix
 from gridgov.core.clock import now, to_local
-from gridgov.core.inserts import insert_all
+from gridgov.core.inserts import insert_all, new_instance
 from gridgov.core.models import AuditEvent
 from gridgov.deadlines.models import Deadline
 from gridgov.intelligence import interface as intelligence
@@ -609,7 +609,8 @@ def _send_and_record(
     sign_limit = _limit(memo, case, "sign")
     sign_plan = memo.get(("schedule", start, sign_limit), lambda: timing.schedule(start, sign_limit))
     for department in departments:
-        task = CaseTask(
+        task = new_instance(
+            CaseTask,
             case=case,
             department=department,
             is_whistle=False,
@@ -669,7 +670,8 @@ def _write(batch: _Batch, memo: _Memo) -> None:
     insert_all(batch.tasks)
     insert_all(
         [
-            Deadline(
+            new_instance(
+                Deadline,
                 kind=kind,
                 subject_type=SUBJECT,
                 subject_id=str(case.pk),
@@ -699,7 +701,8 @@ def _write_notices(batch: _Batch) -> None:
         title = f"新任务 {case.number}"
         dedupe_key = f"dispatch:{case.pk}:{version}"
         messages += [
-            InboxMessage(
+            new_instance(
+                InboxMessage,
                 recipient_id=pk,
                 kind=MessageKind.NEW_TASK,
                 title=title,
@@ -713,7 +716,8 @@ def _write_notices(batch: _Batch) -> None:
             for pk in recipients
         ]
         audits.append(
-            AuditEvent(
+            new_instance(
+                AuditEvent,
                 action="notify_users",
                 subject_type=SUBJECT,
                 subject_id=str(case.pk),

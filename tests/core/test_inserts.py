@@ -1,13 +1,14 @@
 """insert_all writes what bulk_create writes, column by column, on SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.db.models import Model
 from django.utils.translation import gettext_lazy
 
 from gridgov.accounts.models import Role, User
-from gridgov.core.inserts import MAX_ROWS_PER_STATEMENT, insert_all
+from gridgov.core.inserts import MAX_ROWS_PER_STATEMENT, insert_all, new_instance
 from gridgov.core.models import AuditEvent
 from gridgov.deadlines.models import Deadline
 
@@ -98,3 +99,67 @@ def test_insert_all_refuses_what_it_does_not_handle_and_writes_nothing() -> None
     assert not Deadline.objects.filter(kind="mixed").exists()
     assert not AuditEvent.objects.filter(subject_type__in=["mixed", "unsaved"]).exists()
     insert_all([])  # nothing to do
+
+
+def instance_state(obj: Model) -> dict[str, Any]:
+    """Every concrete field's attribute, the cached related instances and the adding flag."""
+    values: dict[str, Any] = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+    cached = {
+        f.name: f.get_cached_value(obj)  # type: ignore[attr-defined]
+        for f in obj._meta.concrete_fields
+        if f.is_relation and f.is_cached(obj)  # type: ignore[attr-defined]
+    }
+    return {"values": values, "cached": cached, "adding": obj._state.adding, "db": obj._state.db}
+
+
+@pytest.mark.django_db
+def test_new_instance_builds_what_the_keyword_call_builds() -> None:
+    from gridgov.cases.models import Case, CaseEvent
+
+    user = User.objects.create(username="actor")
+    unsaved_case = Case(number="330102-20260310-000001", title="井盖缺失")
+    moment = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+    calls: list[tuple[type[Model], dict[str, Any]]] = [
+        # A foreign key as an unsaved instance, as the bulk path builds events; one as None.
+        (CaseEvent, {"case": unsaved_case, "action": "report", "actor": None, "data": {"a": [1]}}),
+        # As a saved instance, and by attname.
+        (AuditEvent, {"action": "x", "actor": user, "subject_id": "1", "occurred_at": moment}),
+        (AuditEvent, {"action": "x", "actor_id": user.pk, "data": {"k": "v"}}),
+        # Nothing but defaults (callables such as dict and now give fresh values each time).
+        (Deadline, {"kind": "k", "subject_type": "t", "subject_id": "1", "due_at": moment}),
+        (Case, {"number": "n", "title": "t", "reporter": user, "category": None, "lon": 120.1}),
+    ]
+    for model, values in calls:
+        expected = model(**values)
+        unsaved_case._state.db = None  # the keyword call told it its database: start again
+        built = new_instance(model, **values)
+        assert type(built) is model
+        got, want = instance_state(built), instance_state(expected)
+        for moment_field in ("created_at", "updated_at", "reported_at", "started_at", "occurred_at"):
+            # Defaults of "now" differ by the microseconds between the two calls.
+            for state in (got, want):
+                if moment_field in state["values"] and moment_field not in values:
+                    state["values"][moment_field] = "now"
+        assert got == want, model
+    assert new_instance(CaseEvent, case=unsaved_case).case is unsaved_case
+    assert unsaved_case._state.db == "default"
+
+    with pytest.raises(TypeError, match="unexpected keyword arguments: colour"):
+        new_instance(AuditEvent, action="x", colour="red")
+
+
+def test_new_instance_still_sends_init_signals_to_their_receivers() -> None:
+    from django.db.models.signals import post_init
+
+    seen: list[Model] = []
+
+    def receiver(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=AuditEvent)
+    try:
+        built = new_instance(AuditEvent, action="x")
+    finally:
+        post_init.disconnect(receiver, sender=AuditEvent)
+    assert seen == [built] and built.action == "x"
+    assert new_instance(AuditEvent, action="y").action == "y" and seen == [built]
