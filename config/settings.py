@@ -102,7 +102,8 @@ else:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend with writers queued on a lock file (gridgov/core/sqlite/base.py).
+            "ENGINE": "gridgov.core.sqlite",
             "NAME": str(SQLITE_PATH),
             # Kept open between requests, as on PostgreSQL: opening a connection runs the PRAGMAs
             # below, and closing the last one checkpoints the WAL, together about 5 ms of a
