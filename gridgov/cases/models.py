@@ -189,6 +189,8 @@ class Case(models.Model):
             # changed since a moment (evaluation's overdue-at-period-end candidates): issue 6.
             models.Index(fields=["status", "area"], name="case_status_area"),
             models.Index(fields=["updated_at"], name="case_updated"),
+            # The duplicate check: open cases near a point (cases.queries.find_duplicates).
+            models.Index(fields=["status", "lat", "lon"], name="case_status_point"),
         ]
 
     def __str__(self) -> str:

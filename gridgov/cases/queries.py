@@ -213,33 +213,18 @@ def find_duplicates(
     radius_m = radius_m if radius_m is not None else float(settings.GRIDGOV_DUPLICATE_RADIUS_M)
     window = window if window is not None else timedelta(days=float(settings.GRIDGOV_DUPLICATE_WINDOW_DAYS))
     has_point = lon is not None and lat is not None
-    near = Q()
-    if has_point:
-        lat_degrees = radius_m / 111_320.0
-        lon_degrees = radius_m / (111_320.0 * max(cos(radians(lat)), 0.01))  # type: ignore[arg-type]
-        near = Q(
-            lon__range=(lon - lon_degrees, lon + lon_degrees),  # type: ignore[operator]
-            lat__range=(lat - lat_degrees, lat + lat_degrees),  # type: ignore[operator]
-        )
-    where = Q()
-    if category_id is not None and has_point:
-        where |= Q(category_id=category_id) & near
-    if text.strip():
-        if has_point:
-            where |= near
-        if area_code:
-            # Any category in the community the report was located in (the area itself above it).
-            where |= code_prefix_q("area__code", scope_prefix(community_of(area_code)))
-    if not where:
+    candidates = duplicate_candidates(
+        category_id=category_id,
+        lon=lon,
+        lat=lat,
+        reported_at=reported_at,
+        radius_m=radius_m,
+        window=window,
+        text=text,
+        area_code=area_code,
+    )
+    if candidates is None:
         return []
-    # No "merged_into IS NULL": a merged case is not open anyway, and SQLite's planner took that
-    # condition's index (nearly every row) over (status, reported_at), a 50 ms scan at 85,000 cases.
-    candidates = Case.objects.filter(
-        where,
-        status__in=OPEN_STATUSES,
-        reported_at__gte=reported_at - window,
-        reported_at__lte=reported_at,
-    ).order_by("-reported_at", "-id")
     if exclude_id is not None:
         candidates = candidates.exclude(pk=exclude_id)
     rows = list(candidates[:200])
@@ -266,6 +251,55 @@ def find_duplicates(
     return [entry[3] for entry in scored[:limit]]
 
 
+def duplicate_candidates(
+    *,
+    category_id: int | None,
+    lon: float | None,
+    lat: float | None,
+    reported_at: datetime,
+    radius_m: float,
+    window: timedelta,
+    text: str,
+    area_code: str | None,
+) -> QuerySet[Case] | None:
+    """The open cases of the window that find_duplicates weighs, newest first (None: no way to
+    match): within the box of `radius_m` around the point (of the category, or of any category when
+    there is a text), or, with a text, anywhere in the report's community."""
+    has_point = lon is not None and lat is not None
+    near = Q()
+    if has_point:
+        lat_degrees = radius_m / 111_320.0
+        lon_degrees = radius_m / (111_320.0 * max(cos(radians(lat)), 0.01))  # type: ignore[arg-type]
+        near = Q(
+            lon__range=(lon - lon_degrees, lon + lon_degrees),  # type: ignore[operator]
+            lat__range=(lat - lat_degrees, lat + lat_degrees),  # type: ignore[operator]
+        )
+    # Each way a case may match is read through its own index among the open cases only (a UNION
+    # of ids): near the point by (status, lat, lon), in the community by (status, area). The OR of
+    # them had SQLite read every open case of the window, in the whole installation, for every
+    # report (docs/performance.md, "What was changed").
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES).order_by()
+    ways: list[QuerySet[Case, Any]] = []
+    if has_point and (text.strip() or category_id is not None):
+        nearby = open_cases.filter(near)
+        if not text.strip():
+            nearby = nearby.filter(category_id=category_id)
+        ways.append(nearby.values("id"))
+    if text.strip() and area_code:
+        # Any category in the community the report was located in (the area itself above it).
+        ways.append(
+            open_cases.filter(code_prefix_q("area__code", scope_prefix(community_of(area_code)))).values("id")
+        )
+    if not ways:
+        return None
+    candidate_ids = ways[0].union(*ways[1:]) if len(ways) > 1 else ways[0]
+    return Case.objects.filter(
+        pk__in=candidate_ids,
+        reported_at__gte=reported_at - window,
+        reported_at__lte=reported_at,
+    ).order_by("-reported_at", "-id")
+
+
 def community_of(area_code: str) -> str:
     """The code of the community containing `area_code` (a grid's parent), else the code itself."""
     codes = [*ancestor_codes(area_code), area_code]
@@ -286,6 +320,8 @@ def visible_duplicates_of(user: User | AnonymousUser | None, case: Case) -> list
         text=f"{case.title}\n{case.description}",
         area_code=case.area_id,
     )
+    if not found:
+        return []  # most reports: no scope to read
     visible = set(cases_for(user).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
     return [c for c in found if c.pk in visible]
 
